@@ -1,0 +1,460 @@
+"""Members: invite, accept, change roles, teams and locations, disable / enable, archive / restore,
+transfer records, delete; list and read. Every change asks the engine and writes its audit event.
+
+Changes that must see each other (the last active Owner, seat counts) lock the organisation row first,
+so two of them at the same moment run one after the other (on SQLite the write lock does the same).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+
+from caregate.engine import Action, Feature, Resource, Role, SeatType
+from caregate.engine.catalog import OWNER, TEMPLATE_MANAGER, role_label
+from caregate.engine.filters import predicate_for
+from caregate.identity import secrets as tokens
+from caregate.identity.passwords import password_problems
+from caregate.service import mail, resources, seats
+from caregate.service.actors import Actor, max_rank, org_roles
+from caregate.service.authz import authorize
+from caregate.service.context import UnitOfWork
+from caregate.service.errors import ConfirmationRequired, Conflict, Invalid, NotFound
+from caregate.service.orgs import settings_of
+from caregate.service.views import InviteResult, MemberView, Page, QuoteView, RoleGrantView
+from caregate.store import mappings, repo
+from caregate.store.filters import compile_predicate
+from caregate.store.ids import new_id
+from caregate.store.tables import Invitation, Membership, Organisation, RoleAssignmentRow, User
+
+INVITE_PREFIX = "cgi"
+MAX_ROLES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """A role to hold, organisation-wide or limited to one team or one location, perhaps until a date."""
+
+    role: str
+    team_id: str | None = None
+    location_id: str | None = None
+    expires_at: datetime | None = None
+
+
+# --- reading -------------------------------------------------------------------------------------
+
+def _views(uow: UnitOfWork, org: Organisation, pairs: Sequence[tuple[Membership, User]],
+           roles: Mapping[str, Role]) -> list[MemberView]:
+    s = uow.session
+    ids = [m.id for m, _ in pairs]
+    held, teams, locs = repo.roles_of(s, member_ids=ids), repo.teams_of(s, member_ids=ids), \
+        repo.locations_of(s, member_ids=ids)
+    out = []
+    for m, u in pairs:
+        grants = held[m.id]
+        out.append(MemberView(
+            id=m.id, user_id=u.id, email=u.email, name=u.name, title=m.title, kind=u.kind, status=m.status,
+            seat_type=str(seats.seat_type([g.role_key for g in grants], roles)),
+            roles=[RoleGrantView(role=g.role_key, label=_label(g.role_key, roles, org), team_id=g.team_id,
+                                 location_id=g.location_id, expires_at=g.expires_at) for g in grants],
+            team_ids=sorted(teams[m.id]), location_ids=sorted(locs[m.id]), profile=m.profile or {},
+            created_at=m.created_at, activated_at=m.activated_at))
+    return out
+
+
+def _label(key: str, roles: Mapping[str, Role], org: Organisation) -> str:
+    role = roles.get(key)
+    if role is not None and not role.builtin:
+        return role.name
+    return role_label(key, org.preset)
+
+
+def _load(uow: UnitOfWork, actor: Actor, member_id: str, *, lock_org: bool = False
+          ) -> tuple[Organisation, Membership, User, dict[str, Role]]:
+    org = repo.get_org(uow.session, org_id=actor.org_id, lock=lock_org)
+    member = repo.get_member(uow.session, org_id=actor.org_id, member_id=member_id)
+    user = repo.get_user(uow.session, user_id=member.user_id) if member else None
+    if org is None or member is None or user is None:
+        raise NotFound(f"member {member_id} not found in this organisation")
+    return org, member, user, org_roles(uow, org.id)
+
+
+def target_resource(uow: UnitOfWork, member: Membership, roles: Mapping[str, Role], **extra: object) -> Resource:
+    s = uow.session
+    keys = [r.role_key for r in repo.roles_of(s, member_ids=[member.id])[member.id]]
+    return resources.member(member, teams=repo.teams_of(s, member_ids=[member.id])[member.id],
+                            locations=repo.locations_of(s, member_ids=[member.id])[member.id],
+                            role_keys=keys, roles=roles, extra=extra)
+
+
+def get(uow: UnitOfWork, actor: Actor, *, member_id: str) -> MemberView:
+    org, member, user, roles = _load(uow, actor, member_id)
+    authorize(uow, actor, Action.READ, target_resource(uow, member, roles))
+    uow.record("members.read", org_id=org.id, actor=actor, object_type="members", object_id=member.id)
+    return _views(uow, org, [(member, user)], roles)[0]
+
+
+def page(uow: UnitOfWork, actor: Actor, *, after: str | None = None, limit: int = 50, search: str | None = None,
+         statuses: Sequence[str] | None = None) -> Page[MemberView]:
+    """The members the actor may read, filtered in the database by the engine's rules."""
+    org = repo.get_org(uow.session, org_id=actor.org_id)
+    if org is None:
+        raise NotFound("organisation not found")
+    predicate = predicate_for(actor.subject, Feature.MEMBERS, Action.READ, uow.context())
+    visible = compile_predicate(predicate, mappings.MEMBERS)
+    rows, total = repo.page_of_members(uow.session, org_id=org.id, visible=visible, after=after, limit=limit + 1,
+                                       search=search, statuses=statuses)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    roles = org_roles(uow, org.id)
+    uow.record("members.list", org_id=org.id, actor=actor, object_type="members",
+               detail={"returned": [m.id for m, _ in rows], "total": total, "search": search})
+    return Page[MemberView](items=_views(uow, org, rows, roles), total=total,
+                            next_cursor=rows[-1][0].id if more and rows else None)
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+def normal_email(email: str) -> str:
+    try:
+        return validate_email(email, check_deliverability=False).normalized.lower()
+    except EmailNotValidError as exc:
+        raise Invalid(f"{email!r} is not a valid email address: {exc}") from None
+
+
+def _check_grants(uow: UnitOfWork, org: Organisation, grants: Sequence[RoleGrant], roles: Mapping[str, Role]
+                  ) -> list[str]:
+    if not grants:
+        raise Invalid("give the member at least one role")
+    if len(grants) > MAX_ROLES:
+        raise Invalid(f"a member can hold at most {MAX_ROLES} roles")
+    problems = []
+    team_ids = {t.id for t in repo.teams(uow.session, org_id=org.id)}
+    location_ids = {loc.id for loc in repo.locations(uow.session, org_id=org.id)}
+    seen = set()
+    tm_enabled = settings_of(org).template_manager_enabled
+    for g in grants:
+        if g.role not in roles:
+            problems.append(f"unknown role {g.role!r}")
+        if g.role == TEMPLATE_MANAGER and not tm_enabled:
+            problems.append("the Template Manager role is switched off in this organisation")
+        if g.role == OWNER and (g.team_id or g.location_id or g.expires_at):
+            problems.append("the Owner role is organisation-wide and permanent")
+        if g.team_id and g.location_id:
+            problems.append(f"{g.role}: limit a role to a team or to a location, not both")
+        if g.team_id and g.team_id not in team_ids:
+            problems.append(f"unknown team {g.team_id!r}")
+        if g.location_id and g.location_id not in location_ids:
+            problems.append(f"unknown location {g.location_id!r}")
+        if g.expires_at is not None and g.expires_at <= uow.now:
+            problems.append(f"{g.role}: the expiry date is in the past")
+        key = (g.role, g.team_id, g.location_id)
+        if key in seen:
+            problems.append(f"role {g.role!r} is given twice")
+        seen.add(key)
+    if problems:
+        raise Invalid("the roles are not valid", problems)
+    return sorted({g.role for g in grants})
+
+
+def _check_structure(uow: UnitOfWork, org_id: str, team_ids: Sequence[str], location_ids: Sequence[str]) -> None:
+    problems = []
+    known_teams = {t.id for t in repo.teams(uow.session, org_id=org_id)}
+    known_locations = {loc.id for loc in repo.locations(uow.session, org_id=org_id)}
+    problems += [f"unknown team {t!r}" for t in team_ids if t not in known_teams]
+    problems += [f"unknown location {loc!r}" for loc in location_ids if loc not in known_locations]
+    if len(team_ids) > 50 or len(location_ids) > 50:
+        problems.append("at most 50 teams and 50 locations per member")
+    if problems:
+        raise Invalid("teams or locations are not valid", problems)
+
+
+def _rows(org_id: str, member_id: str, grants: Sequence[RoleGrant], actor: Actor | None, now: datetime
+          ) -> list[RoleAssignmentRow]:
+    return [RoleAssignmentRow(id=new_id("ra"), org_id=org_id, membership_id=member_id, role_key=g.role,
+                              team_id=g.team_id, location_id=g.location_id, expires_at=g.expires_at,
+                              created_at=now, created_by=actor.member_id if actor else None) for g in grants]
+
+
+def _grants_data(grants: Sequence[RoleGrant] | Sequence[RoleAssignmentRow]) -> list[dict[str, object]]:
+    out: list[dict[str, object]] = []
+    for g in grants:
+        role = g.role if isinstance(g, RoleGrant) else g.role_key
+        out.append({"role": role, "team_id": g.team_id, "location_id": g.location_id,
+                    "expires_at": g.expires_at.isoformat() if g.expires_at else None})
+    return out
+
+
+def quote_view(q: seats.Quote) -> QuoteView:
+    return QuoteView(seat_type=str(q.seat), billed_before=q.billed_before, billed_after=q.billed_after,
+                     purchased=q.purchased, seats_to_buy=q.seats_to_buy, amount_cents=q.amount_cents,
+                     currency=q.currency, remaining_days=q.remaining_days, term_days=q.term_days,
+                     term_end=q.term_end, explanation=q.explanation)
+
+
+def quote_for(uow: UnitOfWork, org: Organisation, role_keys: Sequence[str], roles: Mapping[str, Role]) -> seats.Quote:
+    before = seats.count(uow.session, org_id=org.id, roles=roles)
+    seat = seats.seat_type(role_keys, roles)
+    return seats.quote(org, before, before.plus(seat), seat, uow.now)
+
+
+# --- invitations ---------------------------------------------------------------------------------
+
+def _send_invitation(uow: UnitOfWork, org: Organisation, member: Membership, user: User, actor: Actor | None,
+                     *, purpose: str = "invite") -> datetime:
+    token = tokens.new_token(INVITE_PREFIX)
+    expires = uow.now + timedelta(hours=uow.services.settings.invitation_ttl_hours)
+    uow.session.add(Invitation(id=new_id("inv"), org_id=org.id, membership_id=member.id,
+                               token_hash=tokens.token_hash(token), created_at=uow.now, expires_at=expires,
+                               created_by=actor.member_id if actor else None))
+    link = f"{uow.services.settings.public_url.rstrip('/')}/accept?token={token}"
+    who = f"{actor.email} invited you" if actor else "You have been added"
+    body = (f"{who} to {org.name} on caregate.\n\nSet your password and activate your account here "
+            f"(the link works once, until {expires:%Y-%m-%d %H:%M} UTC):\n\n{link}\n\n"
+            f"Or with the API: POST /v1/invitations/accept with {{\"token\": \"{token}\", \"password\": ...}}\n")
+    mail.enqueue(uow, to=user.email, subject=f"Your invitation to {org.name}", body=body, kind=purpose,
+                 org_id=org.id)
+    return expires
+
+
+def send_password_link(uow: UnitOfWork, org: Organisation, member: Membership, user: User) -> datetime:
+    """Email a single-use link to set a first password (an owner created from the command line)."""
+    return _send_invitation(uow, org, member, user, None, purpose="set_password")
+
+
+def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants: Sequence[RoleGrant],
+           team_ids: Sequence[str] = (), location_ids: Sequence[str] = (), title: str = "",
+           confirm_charge_cents: int | None = None) -> InviteResult:
+    """Invite a person by email. A charge for a new seat must be confirmed with the quoted amount."""
+    email = normal_email(email)
+    org = repo.get_org(uow.session, org_id=actor.org_id, lock=True)
+    if org is None:
+        raise NotFound("organisation not found")
+    roles = org_roles(uow, org.id)
+    keys = _check_grants(uow, org, grants, roles)
+    _check_structure(uow, org.id, team_ids, location_ids)
+    authorize(uow, actor, Action.INVITE, resources.new_member(
+        org.id, teams=team_ids, locations=location_ids, new_rank=max_rank(keys, roles)))
+    user = repo.user_by_email(uow.session, email=email)
+    if user is not None and (existing := repo.member_of_user(uow.session, org_id=org.id, user_id=user.id)):
+        hint = "restore them instead" if existing.status == "archived" else "change their roles instead"
+        raise Conflict(f"{email} is already a member of this organisation ({existing.status}); {hint}")
+    quote = quote_for(uow, org, keys, roles)
+    if quote.amount_cents > 0 and confirm_charge_cents != quote.amount_cents:
+        raise ConfirmationRequired(
+            f"adding this member costs {quote.currency} {quote.amount_cents / 100:.2f}: {quote.explanation} "
+            f"Send confirm_charge_cents={quote.amount_cents} to confirm.",
+            extra={"quote": quote_view(quote).model_dump(mode="json")})
+    if user is None:
+        user = User(id=new_id("usr"), email=email, name=" ".join(name.split())[:120], kind="person",
+                    created_at=uow.now)
+        uow.session.add(user)
+        uow.session.flush()
+    member = Membership(id=new_id("mem"), org_id=org.id, user_id=user.id, status="invited", title=title[:120],
+                        profile={}, invited_by=actor.member_id, created_at=uow.now)
+    uow.session.add(member)
+    uow.session.flush()
+    repo.replace_roles(uow.session, member_id=member.id, rows=_rows(org.id, member.id, grants, actor, uow.now))
+    repo.replace_teams(uow.session, org_id=org.id, member_id=member.id, team_ids=team_ids)
+    repo.replace_locations(uow.session, org_id=org.id, member_id=member.id, location_ids=location_ids)
+    expires = _send_invitation(uow, org, member, user, actor)
+    uow.session.flush()
+    uow.record("members.invite", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               after={"email": email, "roles": _grants_data(grants), "teams": sorted(team_ids),
+                      "locations": sorted(location_ids)},
+               detail={"quote_cents": quote.amount_cents})
+    return InviteResult(member=_views(uow, org, [(member, user)], roles)[0], quote=quote_view(quote),
+                        invitation_expires_at=expires)
+
+
+def resend_invitation(uow: UnitOfWork, actor: Actor, *, member_id: str) -> datetime:
+    org, member, user, roles = _load(uow, actor, member_id)
+    authorize(uow, actor, Action.INVITE, target_resource(uow, member, roles, new_rank=0))
+    if member.status != "invited":
+        raise Conflict(f"{user.email} is {member.status}, not invited; there is no invitation to resend")
+    for old in repo.open_invitations(uow.session, member_id=member.id):
+        old.revoked_at = uow.now
+    expires = _send_invitation(uow, org, member, user, actor)
+    uow.record("members.invitation_resent", org_id=org.id, actor=actor, object_type="members", object_id=member.id)
+    return expires
+
+
+def revoke_invitation(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
+    """Withdraw an invitation that was not accepted: the link stops working and the member is archived."""
+    org, member, user, roles = _load(uow, actor, member_id)
+    authorize(uow, actor, Action.INVITE, target_resource(uow, member, roles, new_rank=0))
+    if member.status != "invited":
+        raise Conflict(f"{user.email} is {member.status}, not invited; there is no invitation to revoke")
+    for old in repo.open_invitations(uow.session, member_id=member.id):
+        old.revoked_at = uow.now
+    member.status, member.status_changed_at = "archived", uow.now
+    uow.record("members.invitation_revoked", org_id=org.id, actor=actor, object_type="members",
+               object_id=member.id, before={"status": "invited"}, after={"status": "archived"})
+
+
+def accept(uow: UnitOfWork, *, token: str, password: str, name: str | None = None) -> tuple[Membership, User]:
+    """Accept an invitation: set the password (or prove the existing one) and activate the membership."""
+    invalid = Invalid("this invitation link is invalid, already used or expired; ask for a new invitation")
+    if not tokens.well_formed(token, INVITE_PREFIX):
+        raise invalid
+    invitation = repo.invitation_by_hash(uow.session, token_hash=tokens.token_hash(token))
+    if invitation is None or not tokens.matches(token, invitation.token_hash) or invitation.accepted_at \
+            or invitation.revoked_at or invitation.expires_at <= uow.now:
+        raise invalid
+    org = repo.get_org(uow.session, org_id=invitation.org_id, lock=True)
+    member = repo.get_member(uow.session, org_id=invitation.org_id, member_id=invitation.membership_id)
+    user = repo.get_user(uow.session, user_id=member.user_id) if member else None
+    if org is None or member is None or user is None or member.status not in ("invited", "active"):
+        raise invalid
+    if user.password_hash is None:
+        problems = password_problems(password)
+        if problems:
+            raise Invalid("choose another password", problems)
+        user.password_hash = uow.services.passwords.hash(password)
+        user.password_changed_at = uow.now
+    elif not uow.services.passwords.verify(password, user.password_hash).ok:
+        raise Invalid("you already have a caregate account: enter its password to accept")
+    if name:
+        user.name = " ".join(name.split())[:120]
+    invitation.accepted_at = uow.now
+    was = member.status
+    if member.status == "invited":
+        member.status, member.activated_at, member.status_changed_at = "active", uow.now, uow.now
+        uow.session.flush()
+        seats.charge_if_needed(uow.session, org=org, roles=org_roles(uow, org.id), now=uow.now,
+                               member_id=member.id, reason=f"seat for {user.email} from acceptance")
+    uow.record("members.accept", org_id=org.id, actor_user_id=user.id, actor_member_id=member.id,
+               object_type="members", object_id=member.id, before={"status": was}, after={"status": member.status})
+    return member, user
+
+
+# --- changes -------------------------------------------------------------------------------------
+
+def _owner_attrs(uow: UnitOfWork, org_id: str, member: Membership) -> dict[str, object]:
+    owners = repo.members_with_role(uow.session, org_id=org_id, role_key=OWNER, statuses=["active"])
+    return {"last_active_owner": owners == [member.id]}
+
+
+def change_roles(uow: UnitOfWork, actor: Actor, *, member_id: str, grants: Sequence[RoleGrant]) -> MemberView:
+    org, member, user, roles = _load(uow, actor, member_id, lock_org=True)
+    keys = _check_grants(uow, org, grants, roles)
+    current = repo.roles_of(uow.session, member_ids=[member.id])[member.id]
+    current_keys = {r.role_key for r in current}
+    removes_owner = OWNER in current_keys and OWNER not in keys
+    authorize(uow, actor, Action.CHANGE_ROLE, target_resource(
+        uow, member, roles, new_rank=max_rank(keys, roles), removes_owner=removes_owner,
+        **_owner_attrs(uow, org.id, member)))
+    before = _grants_data(current)
+    repo.replace_roles(uow.session, member_id=member.id, rows=_rows(org.id, member.id, grants, actor, uow.now))
+    uow.session.flush()
+    charge = seats.charge_if_needed(uow.session, org=org, roles=roles, now=uow.now, member_id=member.id,
+                                    reason=f"seat change for {user.email}")
+    uow.record("members.change_role", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               before={"roles": before}, after={"roles": _grants_data(grants)},
+               detail={"charge_cents": charge.amount_cents if charge else 0})
+    return _views(uow, org, [(member, user)], roles)[0]
+
+
+def change_structure(uow: UnitOfWork, actor: Actor, *, member_id: str, team_ids: Sequence[str] | None,
+                     location_ids: Sequence[str] | None) -> MemberView:
+    """Move a member between teams and locations: scoping a member's roles is a role change."""
+    org, member, user, roles = _load(uow, actor, member_id, lock_org=True)
+    _check_structure(uow, org.id, team_ids or [], location_ids or [])
+    authorize(uow, actor, Action.CHANGE_ROLE, target_resource(uow, member, roles))
+    s = uow.session
+    before = {"teams": sorted(repo.teams_of(s, member_ids=[member.id])[member.id]),
+              "locations": sorted(repo.locations_of(s, member_ids=[member.id])[member.id])}
+    if team_ids is not None:
+        repo.replace_teams(s, org_id=org.id, member_id=member.id, team_ids=team_ids)
+    if location_ids is not None:
+        repo.replace_locations(s, org_id=org.id, member_id=member.id, location_ids=location_ids)
+    s.flush()
+    after = {"teams": sorted(repo.teams_of(s, member_ids=[member.id])[member.id]),
+             "locations": sorted(repo.locations_of(s, member_ids=[member.id])[member.id])}
+    uow.record("members.change_structure", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               before=before, after=after)
+    return _views(uow, org, [(member, user)], roles)[0]
+
+
+def update_profile(uow: UnitOfWork, actor: Actor, *, member_id: str, name: str | None = None,
+                   title: str | None = None, profile: dict[str, object] | None = None) -> MemberView:
+    org, member, user, roles = _load(uow, actor, member_id)
+    authorize(uow, actor, Action.EDIT, target_resource(uow, member, roles))
+    before = {"name": user.name, "title": member.title, "profile": member.profile}
+    if name is not None:
+        user.name = " ".join(name.split())[:120]
+    if title is not None:
+        member.title = " ".join(title.split())[:120]
+    if profile is not None:
+        member.profile = profile
+    uow.record("members.edit", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               before=before, after={"name": user.name, "title": member.title, "profile": member.profile})
+    return _views(uow, org, [(member, user)], roles)[0]
+
+
+_TRANSITIONS: Mapping[str, tuple[Action, tuple[str, ...], str]] = {
+    "disable": (Action.DISABLE, ("active",), "disabled"),
+    "enable": (Action.DISABLE, ("disabled",), "active"),
+    "archive": (Action.ARCHIVE, ("active", "disabled", "invited"), "archived"),
+    "restore": (Action.RESTORE, ("archived",), "active"),
+}
+
+
+def set_status(uow: UnitOfWork, actor: Actor, *, member_id: str, change: str) -> MemberView:
+    """Disable, enable, archive or restore. Data stays; only access changes, at the next request."""
+    action, sources, target = _TRANSITIONS[change]
+    org, member, user, roles = _load(uow, actor, member_id, lock_org=True)
+    if member.status not in sources:
+        raise Conflict(f"cannot {change} a member who is {member.status}")
+    extra = _owner_attrs(uow, org.id, member) if target != "active" else {}
+    authorize(uow, actor, action, target_resource(uow, member, roles, **extra))
+    was = member.status
+    member.status = "invited" if change == "restore" and member.activated_at is None else target
+    member.status_changed_at = uow.now
+    if change == "restore" and member.status == "active":
+        uow.session.flush()
+        seats.charge_if_needed(uow.session, org=org, roles=roles, now=uow.now, member_id=member.id,
+                               reason=f"seat for {user.email} restored")
+    uow.record(f"members.{change}", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               before={"status": was}, after={"status": member.status})
+    return _views(uow, org, [(member, user)], roles)[0]
+
+
+def transfer(uow: UnitOfWork, actor: Actor, *, member_id: str, to_member_id: str) -> dict[str, int]:
+    """Hand a member's sessions and care-team places to a colleague (before deleting them)."""
+    org, member, _, roles = _load(uow, actor, member_id, lock_org=True)
+    _, target, _, _ = _load(uow, actor, to_member_id)
+    authorize(uow, actor, Action.DELETE, target_resource(uow, member, roles))
+    target_keys = [r.role_key for r in repo.roles_of(uow.session, member_ids=[target.id])[target.id]]
+    if target.id == member.id or target.status != "active" or \
+            seats.seat_type(target_keys, roles) is not SeatType.STANDARD:
+        raise Invalid("records go to another active member with a standard seat (one who can own sessions)")
+    moved_sessions, moved_patients = repo.transfer_records(uow.session, org_id=org.id, from_member=member.id,
+                                                           to_member=target.id)
+    uow.record("members.transfer", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               detail={"to": target.id, "sessions": moved_sessions, "care_team_places": moved_patients})
+    return {"sessions": moved_sessions, "care_team_places": moved_patients}
+
+
+def delete(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
+    """Remove the member's account data; refused while they own clinical records."""
+    org, member, user, roles = _load(uow, actor, member_id, lock_org=True)
+    authorize(uow, actor, Action.DELETE, target_resource(uow, member, roles, **_owner_attrs(uow, org.id, member)))
+    owned_sessions, sole_patients = repo.owned_records(uow.session, org_id=org.id, member_id=member.id)
+    if owned_sessions or sole_patients:
+        raise Conflict(
+            f"{user.email} owns {owned_sessions} clinical session(s) and is the only care-team member of "
+            f"{sole_patients} patient(s); transfer them first (POST /v1/orgs/{org.id}/members/{member.id}/transfer "
+            "with to_member_id), or disable the member instead",
+            extra={"owned_sessions": owned_sessions, "sole_care_team_patients": sole_patients})
+    snapshot = {"email": user.email, "status": member.status,
+                "roles": [r.role_key for r in repo.roles_of(uow.session, member_ids=[member.id])[member.id]]}
+    repo.delete_member(uow.session, member=member)
+    if repo.other_memberships(uow.session, user_id=user.id, except_member=member.id) == 0:
+        uow.session.delete(user)  # the person's data goes; clinical records and the audit trail stay
+    uow.record("members.delete", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               before=snapshot)
+
