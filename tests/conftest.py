@@ -25,7 +25,7 @@ from caregate.identity.passwords import Passwords
 from caregate.service.context import Services
 from caregate.store import migrate
 from caregate.store.db import Database
-from caregate.store.tables import Base
+from caregate.store.schema import metadata
 
 PG_ADMIN = os.environ.get("CAREGATE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("CAREGATE_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
@@ -65,7 +65,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 
 
 def empty(db: Database) -> None:
-    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    tables = [t.name for t in reversed(metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.is_postgres:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))

@@ -6,13 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from caregate.store import migrate
-from caregate.store.tables import Base
+from caregate.store.schema import metadata
 
 
 def test_migrated_schema_matches_the_models(database):
     with database.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, metadata)
     assert diff == [], diff
 
 

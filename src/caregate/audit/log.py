@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from caregate.store.audit import AuditEvent
 from caregate.store.ids import new_id
-from caregate.store.tables import AuditEvent
 
 
 @dataclass(frozen=True, slots=True)
