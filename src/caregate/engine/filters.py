@@ -17,14 +17,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from caregate.engine.conditions import AttrCompare, CreatedBySelf, Op, OwnedByOther, attr_holds
-from caregate.engine.decide import (
-    FORBIDS,
-    Forbid,
-    _api_scope_allows,
-    _not_own_approval,
-    _not_own_request,
-    _only_owner_deletes,
-)
+from caregate.engine.decide import api_scope_allows
+from caregate.engine.forbids import FORBIDS, Forbid, not_own_approval, not_own_request, only_owner_deletes
 from caregate.engine.model import (
     Action,
     Condition,
@@ -199,9 +193,9 @@ def _plan_allows_it(subject: Subject, context: Context) -> Predicate:
 # For each forbid of `decide`, where it lets objects through, as a predicate. Forbids that read
 # attributes only a single write has (ranks, new roles, seats) have no list form: lookups refuse them.
 _FORBID_FILTERS: Mapping[Forbid, Callable[[Subject, Context], Predicate]] = MappingProxyType({
-    _only_owner_deletes: _owner_only,
-    _not_own_request: _not_requested_by_me,
-    _not_own_approval: _not_approved_by_me,
+    only_owner_deletes: _owner_only,
+    not_own_request: _not_requested_by_me,
+    not_own_approval: _not_approved_by_me,
 })
 
 
@@ -214,7 +208,7 @@ def predicate_for(subject: Subject, feature: Feature, action: Action, context: C
     if subject.status is not MemberStatus.ACTIVE:
         return FALSE
     key = (feature, action)
-    if subject.api_scopes is not None and not _api_scope_allows(subject.api_scopes, feature, action):
+    if subject.api_scopes is not None and not api_scope_allows(subject.api_scopes, feature, action):
         return FALSE
     forbid_parts: list[Predicate] = []
     for forbid in FORBIDS.get(key, ()):

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from caregate.engine.catalog import (
     ADMINISTRATOR,
     BUILTIN_ROLES,
+    FEATURE_ACTIONS,
     OWNER,
     OWNERS_ONLY_FEATURES,
     OWNERS_ONLY_FROM_ADMINISTRATORS,
@@ -25,6 +26,7 @@ from caregate.engine.catalog import (
 )
 from caregate.engine.conditions import PlanAllows
 from caregate.engine.errors import RoleValidationError
+from caregate.engine.forbids import FORBIDS, Forbid
 from caregate.engine.model import (
     Action,
     BillingPolicy,
@@ -44,6 +46,7 @@ from caregate.engine.model import (
     SeatType,
     Subject,
 )
+from caregate.engine.plans import PLAN_FEATURES
 
 Key = tuple[Feature, Action]
 
@@ -159,6 +162,8 @@ class Rule:
     allow: Decision
     role_key: str
     hint: str
+    # no limit, no condition, no hidden field: once the scope matches, the answer is `allow`
+    plain: bool = False
 
 
 def _scope_phrase(perm: Permission, assignment: RoleAssignment) -> str:
@@ -202,13 +207,27 @@ def _rule(perm: Permission, assignment: RoleAssignment, name: str, *, setting: s
         allow=Decision(True, (reason,), perm.hidden_fields),
         role_key=assignment.role.key,
         hint=f"{name} allows it only on {phrase}",
+        plain=assignment.team_id is None and locations is None and not conditions and not perm.hidden_fields,
     )
 
 
-class PermissionIndex:
-    """A member's effective permissions, keyed by (feature, action), with ready-made denials."""
+Entry = tuple[tuple[Forbid, ...], tuple[Rule, ...], Decision]
 
-    __slots__ = ("_denials", "_lock", "features", "rank", "role_keys", "rules", "seat", "withheld")
+
+def _denial(key: Key, rules: tuple[Rule, ...], withheld: tuple[str, ...]) -> Decision:
+    """The default-deny decision for a key, naming the near misses so a person can read why."""
+    feature, action = key
+    reasons = [Reason(ReasonKind.DEFAULT, "default-deny",
+                      f"no role or grant of this member allows {feature}:{action} here")]
+    reasons += [Reason(ReasonKind.ROLE, f"role:{r.role_key}", r.hint) for r in rules]
+    reasons += [Reason(ReasonKind.SETTING, "setting", text) for text in withheld]
+    return Decision(False, tuple(reasons))
+
+
+class PermissionIndex:
+    """A member's effective permissions: per feature and action, the forbids, the rules and the denial."""
+
+    __slots__ = ("features", "rank", "role_keys", "rules", "seat", "table", "withheld")
 
     def __init__(
         self,
@@ -225,26 +244,22 @@ class PermissionIndex:
         self.role_keys = role_keys
         self.withheld = withheld
         self.features = frozenset(k[0] for k in rules)
-        self._denials: dict[Key, Decision] = {}
-        self._lock = Lock()
+        # plain dicts, not mapping proxies: this is read on every decision
+        self.table: dict[Feature, dict[Action, Entry]] = {
+            feature: {
+                action: (FORBIDS.get((feature, action), ()), rules.get((feature, action), ()),
+                         _denial((feature, action), rules.get((feature, action), ()),
+                                 withheld.get((feature, action), ())))
+                for action in actions
+            }
+            for feature, actions in FEATURE_ACTIONS.items()
+        }
 
     def allows_somewhere(self, feature: Feature, action: Action) -> bool:
         return (feature, action) in self.rules
 
     def denial(self, key: Key) -> Decision:
-        """The default-deny decision for a key, naming the near misses so a person can read why."""
-        found = self._denials.get(key)
-        if found is not None:
-            return found
-        feature, action = key
-        reasons = [Reason(ReasonKind.DEFAULT, "default-deny",
-                          f"no role or grant of this member allows {feature}:{action} here")]
-        reasons += [Reason(ReasonKind.ROLE, f"role:{r.role_key}", r.hint) for r in self.rules.get(key, ())]
-        reasons += [Reason(ReasonKind.SETTING, "setting", text) for text in self.withheld.get(key, ())]
-        decision = Decision(False, tuple(reasons))
-        with self._lock:
-            self._denials[key] = decision
-        return decision
+        return self.table[key[0]][key[1]][2]
 
 
 def _label(role: Role, labels: Mapping[str, str]) -> str:
@@ -284,13 +299,16 @@ def compile_index(
             rules.setdefault(perm.key, []).append(_rule(perm, assignment, name))
         # Template Managers never reach sessions, whatever roles the setting names (the first seed)
         if org.session_visibility and lineage & org.visibility_roles and TEMPLATE_MANAGER not in lineage:
-            gate = PlanAllows(PlanFeature.SESSION_VISIBILITY)
+            # the plan either has the feature (no condition needed) or only a trial may open it (checked per request)
+            gate = () if PlanFeature.SESSION_VISIBILITY in PLAN_FEATURES[org.plan] else (
+                PlanAllows(PlanFeature.SESSION_VISIBILITY),)
             for feature, action in VISIBILITY_PERMITS:
-                perm = Permission(feature, action, Scope.TEAM, (gate,))
+                perm = Permission(feature, action, Scope.TEAM, gate)
                 rules.setdefault(perm.key, []).append(
                     _rule(perm, assignment, name, setting="session_visibility"))
-    # Rules that hide no field come first: the first match then ends the search.
-    ordered = {k: tuple(sorted(v, key=lambda r: bool(r.hidden))) for k, v in rules.items()}
+    # Cheapest first: plain rules, then conditional ones, then those hiding fields (the first match that
+    # hides nothing ends the search). The order never changes the answer, only how fast it comes.
+    ordered = {k: tuple(sorted(v, key=lambda r: (bool(r.hidden), not r.plain))) for k, v in rules.items()}
     return PermissionIndex(
         MappingProxyType(ordered),
         rank=rank,
