@@ -27,6 +27,7 @@ from caregate.store import migrate
 from caregate.store.db import Database
 from caregate.store.schema import metadata
 
+TEST_SECRET_KEY = "Y2FyZWdhdGUtdGVzdHMta2V5LTMyLWJ5dGVzLWxvbmc"  # 32 bytes, base64
 PG_ADMIN = os.environ.get("CAREGATE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 BACKENDS = [b for b in os.environ.get("CAREGATE_TEST_BACKENDS", "sqlite,postgres").split(",") if b]
 
@@ -83,7 +84,7 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(sqlite_path=tmp_path / "unused.db", public_url="http://testserver", smtp_url="",
-                    argon2_time_cost=1, argon2_memory_kib=1024)
+                    argon2_time_cost=1, argon2_memory_kib=1024, secret_key=TEST_SECRET_KEY, redis_url="")
 
 
 # Cheap hashing in tests; production parameters are tested once in tests/identity.
@@ -173,6 +174,10 @@ class World:
             repo.replace_locations(uow.session, org_id=org_id, member_id=member.id, location_ids=locations)
             member_id, user_id = member.id, user.id
         return Login(email, self.token(email), member_id, user_id)
+
+    def relogin(self, login: Login) -> Login:
+        """The same member with a fresh login session (after the clock moved on, or their sessions ended)."""
+        return Login(login.email, self.token(login.email), login.member_id, login.user_id)
 
     def token(self, email: str) -> str:
         from caregate.service import auth

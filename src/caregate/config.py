@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     trusted_proxies: list[str] = Field(default_factory=list, description="CIDRs of reverse proxies whose "
                                        "X-Forwarded-For is believed, e.g. [\"10.0.0.0/8\"]")
     cookie_secure: bool = True
+    secret_key: str = Field(default="", description="base64 of 32 random bytes; encrypts TOTP seeds. Empty: "
+                            "a key is generated into var/secret.key on first use (fine for one server)")
+    secret_key_file: Path = Path("var") / "secret.key"
+    login_ip_failures_per_15min: int = Field(default=50, ge=1, le=100_000)
+    reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
     log_level: str = "INFO"

@@ -59,10 +59,13 @@ def test_member_disabled_archived_and_restored(client, world):
     own = {"type": "sessions", "id": world.session(org_id, member.member_id)}
     assert can(client, org_id, member, "sessions:read", own)
     client.post(f"/v1/orgs/{org_id}/members/{member.member_id}/disable", headers=owner.headers)
+    assert client.get("/v1/me", headers=member.headers).status_code == 401  # every session ended at once
+    member = world.relogin(member)
     assert not can(client, org_id, member, "sessions:read", own)
     client.post(f"/v1/orgs/{org_id}/members/{member.member_id}/enable", headers=owner.headers)
     assert can(client, org_id, member, "sessions:read", own)
     client.post(f"/v1/orgs/{org_id}/members/{member.member_id}/archive", headers=owner.headers)
+    member = world.relogin(member)
     assert not can(client, org_id, member, "sessions:read", own)
     client.post(f"/v1/orgs/{org_id}/members/{member.member_id}/restore", headers=owner.headers)
     assert can(client, org_id, member, "sessions:read", own)
@@ -88,10 +91,10 @@ def test_team_visibility_setting_and_plan(client, world, clock):
     assert answer["allowed"] and answer["reasons"][0]["code"] == "setting:session_visibility"
     # the trial ends: the setting stays but is no longer honoured, at the next request
     clock.advance(days=31)
-    admin_again = type(admin)(admin.email, world.token(admin.email), admin.member_id, admin.user_id)
+    admin_again = world.relogin(admin)
     assert not can(client, org_id, admin_again, "sessions:read", session)
     # the chosen roles can be changed: clinicians too
-    owner_again = type(owner)(owner.email, world.token(owner.email), owner.member_id, owner.user_id)
+    owner_again = world.relogin(owner)
     client.put(f"/v1/orgs/{org_id}/subscription", json={"plan": "practice"}, headers=owner_again.headers)
     other = world.member(org_id, roles=("clinician",), teams=(team,))
     assert not can(client, org_id, other, "sessions:read", session)

@@ -164,17 +164,19 @@ def test_last_active_owner_cannot_be_demoted_disabled_archived_or_deleted(client
     third = world.member(org_id, roles=("owner",))
     assert client.post(f"/v1/orgs/{org_id}/members/{third.member_id}/disable", headers=owner.headers).status_code == 200
     base = f"/v1/orgs/{org_id}/members/{owner.member_id}"
+    # disabling ended their sessions; logging in again, a disabled member is refused everything
     third_token = world.token(third.email)
-    assert third_token  # a disabled member's requests are refused:
     r = client.put(f"{base}/roles", json={"roles": ["clinician"]}, headers={"Authorization": f"Bearer {third_token}"})
     assert r.status_code == 403 and r.json()["reasons"][0]["code"] == "status:disabled"
     assert client.post(f"/v1/orgs/{org_id}/members/{third.member_id}/enable", headers=owner.headers).status_code == 200
+    third = world.relogin(third)
     # with two active owners again, third archives owner: allowed; then nobody may remove third
     assert client.post(f"{base}/archive", headers=third.headers).status_code == 200
     for path, method in ((f"/v1/orgs/{org_id}/members/{third.member_id}/roles", "put"),):
         assert getattr(client, method)(path, json={"roles": ["clinician"]}, headers=third.headers).status_code == 403
     restored = client.post(f"{base}/restore", headers=third.headers)
     assert restored.status_code == 200
+    owner = world.relogin(owner)  # archiving ended the owner's sessions
     assert client.post(f"/v1/orgs/{org_id}/members/{third.member_id}/archive", headers=owner.headers).status_code == 200
     r = client.post(f"{base}/disable", headers=owner.headers)
     assert r.status_code == 403  # cannot disable oneself when last owner
@@ -189,6 +191,11 @@ def test_disable_keeps_data_and_blocks_access_at_the_next_request(client, world)
     session_id = world.session(org_id, clin.member_id)
     assert client.get(f"/v1/orgs/{org_id}/members/{clin.member_id}", headers=clin.headers).status_code == 200
     assert client.post(f"/v1/orgs/{org_id}/members/{clin.member_id}/disable", headers=owner.headers).status_code == 200
+    # the member's sessions ended at once
+    r = client.get(f"/v1/orgs/{org_id}/members/{clin.member_id}", headers=clin.headers)
+    assert r.status_code == 401
+    # logging in again works (the person may belong to other organisations), but this one refuses them
+    clin = world.relogin(clin)
     r = client.get(f"/v1/orgs/{org_id}/members/{clin.member_id}", headers=clin.headers)
     assert r.status_code == 403 and r.json()["reasons"][0]["code"] == "status:disabled"
     check = client.post(f"/v1/orgs/{org_id}/check",
@@ -330,6 +337,7 @@ def test_role_change_charges_seats_beyond_those_purchased(client, world, service
         org = repo.get_org(uow.session, org_id=org_id)
         org.seats_purchased = 1
     clock.advance(timedelta(hours=6))
+    owner = world.relogin(owner)
     assistant = world.member(org_id, roles=("assistant",))
     r = client.put(f"/v1/orgs/{org_id}/members/{assistant.member_id}/roles", json={"roles": ["clinician"]},
                    headers=owner.headers)

@@ -26,6 +26,55 @@ class LoginIn(Body):
     password: Password
 
 
+Code = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+
+
+class MfaVerifyIn(Body):
+    method: Annotated[str, StringConstraints(pattern=r"^(totp|email|recovery_code)$")] = "totp"
+    code: Code | None = None
+    recovery_code: Code | None = None
+
+
+class CodeIn(Body):
+    code: Code
+
+
+class ReauthIn(Body):
+    password: Password | None = None
+    code: Code | None = None
+
+
+class PasswordChangeIn(Body):
+    current_password: Password
+    new_password: Password
+
+
+class ForgotIn(Body):
+    email: Email
+
+
+class ResetIn(Body):
+    token: Token
+    new_password: Password
+
+
+class ServiceAccountIn(Body):
+    name: Name
+    roles: Annotated[list[Any], Field(min_length=1, max_length=10)]
+
+
+class ApiKeyIn(Body):
+    name: Name
+    scopes: Annotated[list[Annotated[str, StringConstraints(min_length=3, max_length=60)]],
+                      Field(min_length=1, max_length=100)]
+    expires_at: datetime | None = None
+    rate_limit_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 600
+
+
+class RotateIn(Body):
+    grace_hours: Annotated[int, Field(ge=0, le=168)] = 24
+
+
 class AcceptIn(Body):
     token: Token
     password: Password

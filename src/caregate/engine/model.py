@@ -250,6 +250,8 @@ class RoleAssignment:
     # the location and every location below it in the hierarchy; filled by the caller who knows the tree
     location_ids: frozenset[str] = NO_IDS
     expires_at: datetime | None = None
+    # conditions on holding the role at all (e.g. only from the clinic's networks), added to each permission
+    conditions: tuple[Condition, ...] = ()
 
     def __post_init__(self) -> None:
         _set_utc(self, "expires_at")

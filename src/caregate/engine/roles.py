@@ -185,7 +185,7 @@ def _scope_phrase(perm: Permission, assignment: RoleAssignment) -> str:
 
 
 def _rule(perm: Permission, assignment: RoleAssignment, name: str, *, setting: str | None = None) -> Rule:
-    conditions = perm.conditions
+    conditions = perm.conditions + assignment.conditions
     if assignment.expires_at is not None:
         conditions = (*conditions, Until(assignment.expires_at))
     phrase = _scope_phrase(perm, assignment)

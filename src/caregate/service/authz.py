@@ -10,7 +10,7 @@ from caregate.service.errors import Forbidden
 
 def check(uow: UnitOfWork, actor: Actor, action: Action, resource: Resource) -> Decision:
     """The engine's decision for the actor, without acting on it."""
-    return decide(actor.subject, action, resource, uow.context())
+    return decide(actor.subject, action, resource, uow.context(mfa_at=actor.mfa_at))
 
 
 def authorize(uow: UnitOfWork, actor: Actor, action: Action, resource: Resource, *,

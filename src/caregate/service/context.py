@@ -18,7 +18,9 @@ from caregate.audit import log
 from caregate.clock import Clock, SystemClock
 from caregate.config import Settings
 from caregate.engine import Context, Decision, IndexCache
+from caregate.identity.crypto import SecretBox, new_key_text
 from caregate.identity.passwords import Passwords
+from caregate.identity.ratelimit import RateLimiter, limiter_for
 from caregate.service.errors import Forbidden
 from caregate.store.db import Database
 
@@ -67,6 +69,8 @@ class Services:
         self.clock: Clock = clock or SystemClock()
         self.passwords = passwords or Passwords()
         self.index_cache = IndexCache()
+        self.rate_limiter: RateLimiter = limiter_for(settings.redis_url)
+        self.secret_box = SecretBox.from_text(settings.secret_key or _key_from_file(settings))
 
     @contextmanager
     def unit(self, request: RequestInfo | None = None, *, write: bool = True) -> Iterator[UnitOfWork]:
@@ -86,6 +90,16 @@ class Services:
         with self.db.transaction(write=True) as session:
             for record in denials:
                 log.append(session, record)
+
+
+def _key_from_file(settings: Settings) -> str:
+    """The server key kept beside the SQLite file when none is configured (one server, or the demo)."""
+    path = settings.secret_key_file
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(new_key_text() + "\n")
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 class UnitOfWork:

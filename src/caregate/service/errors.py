@@ -3,6 +3,9 @@
     ServiceError
      ├── NotFound             the object does not exist, or not for this caller (no existence leak)
      ├── Unauthenticated      no valid credentials
+     │    ├── StepRequired            logged in, but a step is owed first (2FA, enrolment, new password)
+     │    └── ReauthenticationRequired  a sensitive operation needs a fresh password or 2FA
+     ├── TooManyRequests      over a rate limit; carries when to retry
      ├── Forbidden            the engine said no; carries the Decision and its reasons
      ├── Invalid              input that breaks a rule; carries every problem found
      ├── Conflict             the request clashes with the current state (last owner, duplicates ...)
@@ -34,6 +37,28 @@ class NotFound(ServiceError):
 class Unauthenticated(ServiceError):
     code = "unauthenticated"
     title = "Authentication required"
+
+
+class StepRequired(Unauthenticated):
+    title = "Another step is needed"
+
+    def __init__(self, step: str, detail: str) -> None:
+        super().__init__(detail, extra={"step": step})
+        self.code = step.replace("_", "-")
+
+
+class ReauthenticationRequired(Unauthenticated):
+    code = "reauthentication-required"
+    title = "Confirm it is you"
+
+
+class TooManyRequests(ServiceError):
+    code = "rate-limited"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
 
 
 class Forbidden(ServiceError):

@@ -18,12 +18,13 @@ from caregate.engine.catalog import OWNER, TEMPLATE_MANAGER, role_label
 from caregate.engine.filters import predicate_for
 from caregate.identity import secrets as tokens
 from caregate.identity.passwords import password_problems
-from caregate.service import mail, resources, seats
+from caregate.service import mail, resources, seats, sessions
 from caregate.service.actors import Actor, max_rank, org_roles
 from caregate.service.authz import authorize
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import ConfirmationRequired, Conflict, Invalid, NotFound
 from caregate.service.orgs import settings_of
+from caregate.service.security import require_fresh
 from caregate.service.views import InviteResult, MemberView, Page, QuoteView, RoleGrantView
 from caregate.store import mappings, repo
 from caregate.store.filters import compile_predicate
@@ -46,7 +47,7 @@ class RoleGrant:
 
 # --- reading -------------------------------------------------------------------------------------
 
-def _views(uow: UnitOfWork, org: Organisation, pairs: Sequence[tuple[Membership, User]],
+def member_views(uow: UnitOfWork, org: Organisation, pairs: Sequence[tuple[Membership, User]],
            roles: Mapping[str, Role]) -> list[MemberView]:
     s = uow.session
     ids = [m.id for m, _ in pairs]
@@ -72,8 +73,8 @@ def _label(key: str, roles: Mapping[str, Role], org: Organisation) -> str:
     return role_label(key, org.preset)
 
 
-def _load(uow: UnitOfWork, actor: Actor, member_id: str, *, lock_org: bool = False
-          ) -> tuple[Organisation, Membership, User, dict[str, Role]]:
+def load_target(uow: UnitOfWork, actor: Actor, member_id: str, *, lock_org: bool = False
+                ) -> tuple[Organisation, Membership, User, dict[str, Role]]:
     org = repo.get_org(uow.session, org_id=actor.org_id, lock=lock_org)
     member = repo.get_member(uow.session, org_id=actor.org_id, member_id=member_id)
     user = repo.get_user(uow.session, user_id=member.user_id) if member else None
@@ -91,10 +92,10 @@ def target_resource(uow: UnitOfWork, member: Membership, roles: Mapping[str, Rol
 
 
 def get(uow: UnitOfWork, actor: Actor, *, member_id: str) -> MemberView:
-    org, member, user, roles = _load(uow, actor, member_id)
+    org, member, user, roles = load_target(uow, actor, member_id)
     authorize(uow, actor, Action.READ, target_resource(uow, member, roles))
     uow.record("members.read", org_id=org.id, actor=actor, object_type="members", object_id=member.id)
-    return _views(uow, org, [(member, user)], roles)[0]
+    return member_views(uow, org, [(member, user)], roles)[0]
 
 
 def page(uow: UnitOfWork, actor: Actor, *, after: str | None = None, limit: int = 50, search: str | None = None,
@@ -112,7 +113,7 @@ def page(uow: UnitOfWork, actor: Actor, *, after: str | None = None, limit: int 
     roles = org_roles(uow, org.id)
     uow.record("members.list", org_id=org.id, actor=actor, object_type="members",
                detail={"returned": [m.id for m, _ in rows], "total": total, "search": search})
-    return Page[MemberView](items=_views(uow, org, rows, roles), total=total,
+    return Page[MemberView](items=member_views(uow, org, rows, roles), total=total,
                             next_cursor=rows[-1][0].id if more and rows else None)
 
 
@@ -125,7 +126,7 @@ def normal_email(email: str) -> str:
         raise Invalid(f"{email!r} is not a valid email address: {exc}") from None
 
 
-def _check_grants(uow: UnitOfWork, org: Organisation, grants: Sequence[RoleGrant], roles: Mapping[str, Role]
+def check_grants(uow: UnitOfWork, org: Organisation, grants: Sequence[RoleGrant], roles: Mapping[str, Role]
                   ) -> list[str]:
     if not grants:
         raise Invalid("give the member at least one role")
@@ -172,7 +173,7 @@ def _check_structure(uow: UnitOfWork, org_id: str, team_ids: Sequence[str], loca
         raise Invalid("teams or locations are not valid", problems)
 
 
-def _rows(org_id: str, member_id: str, grants: Sequence[RoleGrant], actor: Actor | None, now: datetime
+def grant_rows(org_id: str, member_id: str, grants: Sequence[RoleGrant], actor: Actor | None, now: datetime
           ) -> list[RoleAssignmentRow]:
     return [RoleAssignmentRow(id=new_id("ra"), org_id=org_id, membership_id=member_id, role_key=g.role,
                               team_id=g.team_id, location_id=g.location_id, expires_at=g.expires_at,
@@ -234,7 +235,7 @@ def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants:
     if org is None:
         raise NotFound("organisation not found")
     roles = org_roles(uow, org.id)
-    keys = _check_grants(uow, org, grants, roles)
+    keys = check_grants(uow, org, grants, roles)
     _check_structure(uow, org.id, team_ids, location_ids)
     authorize(uow, actor, Action.INVITE, resources.new_member(
         org.id, teams=team_ids, locations=location_ids, new_rank=max_rank(keys, roles)))
@@ -257,7 +258,7 @@ def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants:
                         profile={}, invited_by=actor.member_id, created_at=uow.now)
     uow.session.add(member)
     uow.session.flush()
-    repo.replace_roles(uow.session, member_id=member.id, rows=_rows(org.id, member.id, grants, actor, uow.now))
+    repo.replace_roles(uow.session, member_id=member.id, rows=grant_rows(org.id, member.id, grants, actor, uow.now))
     repo.replace_teams(uow.session, org_id=org.id, member_id=member.id, team_ids=team_ids)
     repo.replace_locations(uow.session, org_id=org.id, member_id=member.id, location_ids=location_ids)
     expires = _send_invitation(uow, org, member, user, actor)
@@ -266,12 +267,12 @@ def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants:
                after={"email": email, "roles": _grants_data(grants), "teams": sorted(team_ids),
                       "locations": sorted(location_ids)},
                detail={"quote_cents": quote.amount_cents})
-    return InviteResult(member=_views(uow, org, [(member, user)], roles)[0], quote=quote_view(quote),
+    return InviteResult(member=member_views(uow, org, [(member, user)], roles)[0], quote=quote_view(quote),
                         invitation_expires_at=expires)
 
 
 def resend_invitation(uow: UnitOfWork, actor: Actor, *, member_id: str) -> datetime:
-    org, member, user, roles = _load(uow, actor, member_id)
+    org, member, user, roles = load_target(uow, actor, member_id)
     authorize(uow, actor, Action.INVITE, target_resource(uow, member, roles, new_rank=0))
     if member.status != "invited":
         raise Conflict(f"{user.email} is {member.status}, not invited; there is no invitation to resend")
@@ -284,7 +285,7 @@ def resend_invitation(uow: UnitOfWork, actor: Actor, *, member_id: str) -> datet
 
 def revoke_invitation(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
     """Withdraw an invitation that was not accepted: the link stops working and the member is archived."""
-    org, member, user, roles = _load(uow, actor, member_id)
+    org, member, user, roles = load_target(uow, actor, member_id)
     authorize(uow, actor, Action.INVITE, target_resource(uow, member, roles, new_rank=0))
     if member.status != "invited":
         raise Conflict(f"{user.email} is {member.status}, not invited; there is no invitation to revoke")
@@ -339,31 +340,33 @@ def _owner_attrs(uow: UnitOfWork, org_id: str, member: Membership) -> dict[str, 
 
 
 def change_roles(uow: UnitOfWork, actor: Actor, *, member_id: str, grants: Sequence[RoleGrant]) -> MemberView:
-    org, member, user, roles = _load(uow, actor, member_id, lock_org=True)
-    keys = _check_grants(uow, org, grants, roles)
+    org, member, user, roles = load_target(uow, actor, member_id, lock_org=True)
+    keys = check_grants(uow, org, grants, roles)
     current = repo.roles_of(uow.session, member_ids=[member.id])[member.id]
     current_keys = {r.role_key for r in current}
     removes_owner = OWNER in current_keys and OWNER not in keys
     authorize(uow, actor, Action.CHANGE_ROLE, target_resource(
         uow, member, roles, new_rank=max_rank(keys, roles), removes_owner=removes_owner,
         **_owner_attrs(uow, org.id, member)))
+    require_fresh(uow, actor)
     before = _grants_data(current)
-    repo.replace_roles(uow.session, member_id=member.id, rows=_rows(org.id, member.id, grants, actor, uow.now))
+    repo.replace_roles(uow.session, member_id=member.id, rows=grant_rows(org.id, member.id, grants, actor, uow.now))
     uow.session.flush()
     charge = seats.charge_if_needed(uow.session, org=org, roles=roles, now=uow.now, member_id=member.id,
                                     reason=f"seat change for {user.email}")
     uow.record("members.change_role", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
                before={"roles": before}, after={"roles": _grants_data(grants)},
                detail={"charge_cents": charge.amount_cents if charge else 0})
-    return _views(uow, org, [(member, user)], roles)[0]
+    return member_views(uow, org, [(member, user)], roles)[0]
 
 
 def change_structure(uow: UnitOfWork, actor: Actor, *, member_id: str, team_ids: Sequence[str] | None,
                      location_ids: Sequence[str] | None) -> MemberView:
     """Move a member between teams and locations: scoping a member's roles is a role change."""
-    org, member, user, roles = _load(uow, actor, member_id, lock_org=True)
+    org, member, user, roles = load_target(uow, actor, member_id, lock_org=True)
     _check_structure(uow, org.id, team_ids or [], location_ids or [])
     authorize(uow, actor, Action.CHANGE_ROLE, target_resource(uow, member, roles))
+    require_fresh(uow, actor)
     s = uow.session
     before = {"teams": sorted(repo.teams_of(s, member_ids=[member.id])[member.id]),
               "locations": sorted(repo.locations_of(s, member_ids=[member.id])[member.id])}
@@ -376,12 +379,12 @@ def change_structure(uow: UnitOfWork, actor: Actor, *, member_id: str, team_ids:
              "locations": sorted(repo.locations_of(s, member_ids=[member.id])[member.id])}
     uow.record("members.change_structure", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
                before=before, after=after)
-    return _views(uow, org, [(member, user)], roles)[0]
+    return member_views(uow, org, [(member, user)], roles)[0]
 
 
 def update_profile(uow: UnitOfWork, actor: Actor, *, member_id: str, name: str | None = None,
                    title: str | None = None, profile: dict[str, object] | None = None) -> MemberView:
-    org, member, user, roles = _load(uow, actor, member_id)
+    org, member, user, roles = load_target(uow, actor, member_id)
     authorize(uow, actor, Action.EDIT, target_resource(uow, member, roles))
     before = {"name": user.name, "title": member.title, "profile": member.profile}
     if name is not None:
@@ -392,7 +395,7 @@ def update_profile(uow: UnitOfWork, actor: Actor, *, member_id: str, name: str |
         member.profile = profile
     uow.record("members.edit", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
                before=before, after={"name": user.name, "title": member.title, "profile": member.profile})
-    return _views(uow, org, [(member, user)], roles)[0]
+    return member_views(uow, org, [(member, user)], roles)[0]
 
 
 _TRANSITIONS: Mapping[str, tuple[Action, tuple[str, ...], str]] = {
@@ -406,7 +409,7 @@ _TRANSITIONS: Mapping[str, tuple[Action, tuple[str, ...], str]] = {
 def set_status(uow: UnitOfWork, actor: Actor, *, member_id: str, change: str) -> MemberView:
     """Disable, enable, archive or restore. Data stays; only access changes, at the next request."""
     action, sources, target = _TRANSITIONS[change]
-    org, member, user, roles = _load(uow, actor, member_id, lock_org=True)
+    org, member, user, roles = load_target(uow, actor, member_id, lock_org=True)
     if member.status not in sources:
         raise Conflict(f"cannot {change} a member who is {member.status}")
     extra = _owner_attrs(uow, org.id, member) if target != "active" else {}
@@ -414,19 +417,21 @@ def set_status(uow: UnitOfWork, actor: Actor, *, member_id: str, change: str) ->
     was = member.status
     member.status = "invited" if change == "restore" and member.activated_at is None else target
     member.status_changed_at = uow.now
+    if member.status in ("disabled", "archived"):
+        sessions.end_all(uow, user.id, reason=f"member-{member.status}")
     if change == "restore" and member.status == "active":
         uow.session.flush()
         seats.charge_if_needed(uow.session, org=org, roles=roles, now=uow.now, member_id=member.id,
                                reason=f"seat for {user.email} restored")
     uow.record(f"members.{change}", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
                before={"status": was}, after={"status": member.status})
-    return _views(uow, org, [(member, user)], roles)[0]
+    return member_views(uow, org, [(member, user)], roles)[0]
 
 
 def transfer(uow: UnitOfWork, actor: Actor, *, member_id: str, to_member_id: str) -> dict[str, int]:
     """Hand a member's sessions and care-team places to a colleague (before deleting them)."""
-    org, member, _, roles = _load(uow, actor, member_id, lock_org=True)
-    _, target, _, _ = _load(uow, actor, to_member_id)
+    org, member, _, roles = load_target(uow, actor, member_id, lock_org=True)
+    _, target, _, _ = load_target(uow, actor, to_member_id)
     authorize(uow, actor, Action.DELETE, target_resource(uow, member, roles))
     target_keys = [r.role_key for r in repo.roles_of(uow.session, member_ids=[target.id])[target.id]]
     if target.id == member.id or target.status != "active" or \
@@ -441,7 +446,7 @@ def transfer(uow: UnitOfWork, actor: Actor, *, member_id: str, to_member_id: str
 
 def delete(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
     """Remove the member's account data; refused while they own clinical records."""
-    org, member, user, roles = _load(uow, actor, member_id, lock_org=True)
+    org, member, user, roles = load_target(uow, actor, member_id, lock_org=True)
     authorize(uow, actor, Action.DELETE, target_resource(uow, member, roles, **_owner_attrs(uow, org.id, member)))
     owned_sessions, sole_patients = repo.owned_records(uow.session, org_id=org.id, member_id=member.id)
     if owned_sessions or sole_patients:
@@ -452,6 +457,7 @@ def delete(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
             extra={"owned_sessions": owned_sessions, "sole_care_team_patients": sole_patients})
     snapshot = {"email": user.email, "status": member.status,
                 "roles": [r.role_key for r in repo.roles_of(uow.session, member_ids=[member.id])[member.id]]}
+    sessions.end_all(uow, user.id, reason="member-deleted")
     repo.delete_member(uow.session, member=member)
     if repo.other_memberships(uow.session, user_id=user.id, except_member=member.id) == 0:
         uow.session.delete(user)  # the person's data goes; clinical records and the audit trail stay

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from caregate.engine import PRESETS, Action, BillingPolicy, Feature, Plan, PlanFeature
 from caregate.engine.plans import minimum_plan, plan_allows, trial_running
+from caregate.identity.policy import SecurityPolicy
 from caregate.service import resources
 from caregate.service.actors import Actor, org_policy, org_roles
 from caregate.service.authz import authorize
@@ -26,7 +27,7 @@ TERM_DAYS = 365
 
 
 class OrgSettings(BaseModel):
-    """The settings the foundation knows; later features add theirs beside them."""
+    """An organisation's settings; each feature keeps its own part."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -34,6 +35,7 @@ class OrgSettings(BaseModel):
     visibility_roles: list[str] = Field(default_factory=lambda: ["administrator"], max_length=20)
     billing_policy: BillingPolicy = BillingPolicy.OWNERS_AND_ADMINISTRATORS
     template_manager_enabled: bool = True
+    security: SecurityPolicy = Field(default_factory=SecurityPolicy)
 
 
 def view(org: Organisation, now: datetime, member: Membership | None = None,

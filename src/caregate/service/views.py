@@ -147,6 +147,7 @@ class TokenView(View):
     token_type: str = "bearer"  # noqa: S105
     expires_at: datetime
     user_id: str
+    status: str = "active"
 
 
 class MeView(View):

@@ -134,10 +134,11 @@ def members_with_role(s: Session, *, org_id: str, role_key: str, statuses: Seque
 
 
 def member_statuses_and_roles(s: Session, *, org_id: str, statuses: Sequence[str]) -> dict[str, set[str]]:
-    """Role keys of every member in the given statuses (for seat counting)."""
+    """Role keys of every person (not service account) in the given statuses, for seat counting."""
     stmt = (select(Membership.id, RoleAssignmentRow.role_key)
+            .join(User, User.id == Membership.user_id)
             .outerjoin(RoleAssignmentRow, RoleAssignmentRow.membership_id == Membership.id)
-            .where(Membership.org_id == org_id, Membership.status.in_(statuses)))
+            .where(Membership.org_id == org_id, Membership.status.in_(statuses), User.kind == "person"))
     out: dict[str, set[str]] = defaultdict(set)
     for member_id, role_key in s.execute(stmt):
         out[member_id]
@@ -314,3 +315,4 @@ def expire_tokens(s: Session, *, user_id: str, now: datetime) -> int:
     for row in rows:
         row.revoked_at = now
     return len(rows)
+

@@ -153,7 +153,11 @@ class Invitation(Base):
 
 
 class AuthToken(Base):
-    """A login session: an opaque bearer token, kept only as its hash."""
+    """A login session: an opaque bearer token, kept only as its hash.
+
+    `status` is "active", or a step still owed before the session may do anything else:
+    "mfa_required", "mfa_enrolment_required", "password_change_required".
+    """
 
     __tablename__ = "auth_tokens"
 
@@ -161,11 +165,18 @@ class AuthToken(Base):
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime]  # the absolute lifetime
     last_seen_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(30), default="active", server_default="active")
+    authenticated_at: Mapped[datetime | None]  # the last password (or recovery) proof
+    mfa_at: Mapped[datetime | None]  # the last second-factor proof
+    idle_minutes: Mapped[int] = mapped_column(Integer, default=30, server_default="30")
+    binding: Mapped[str] = mapped_column(String(12), default="none", server_default="none")
+    client_hash: Mapped[str | None] = mapped_column(String(64))
+    revoked_reason: Mapped[str | None] = mapped_column(String(60))
 
 
 class OutboxMessage(Base):

@@ -6,6 +6,7 @@ from caregate.api.deps import CallerDep, Svc, run
 from caregate.api.schemas import OrgCreateIn, OrgDeleteIn, OrgPatchIn, QuoteIn, SettingsPatchIn, SubscriptionIn
 from caregate.service import auth, billing, orgs
 from caregate.service.actors import authenticate
+from caregate.service.errors import Invalid
 from caregate.service.orgs import OrgSettings
 from caregate.service.views import MeView, OrgView, QuoteView, SeatsView
 
@@ -16,8 +17,10 @@ router = APIRouter(tags=["organisations"])
              summary="Create an organisation; you become its first Owner")
 def create_org(body: OrgCreateIn, svc: Svc, caller: CallerDep) -> OrgView:
     with svc.unit(caller.request) as uow:
-        user, _ = authenticate(uow, caller)
-        org, member = orgs.create(uow, name=body.name, owner=user, plan=body.plan, preset=body.preset)
+        who = authenticate(uow, caller)
+        if who.api_key is not None:
+            raise Invalid("organisations are created by people, not API keys")
+        org, member = orgs.create(uow, name=body.name, owner=who.user, plan=body.plan, preset=body.preset)
         return orgs.view(org, uow.now, member, ["owner"])
 
 
