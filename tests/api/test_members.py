@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import PASSWORD
+from support import PASSWORD
 
 PROBLEM = "application/problem+json"
 

@@ -224,7 +224,7 @@ def _scalar(value: object, where: str) -> Scalar:
 
 def _attr(data: dict[str, object]) -> AttrCompare:
     attr, op, value = data.get("attr"), data.get("op"), data.get("value")
-    if not isinstance(attr, str) or not _ATTR_NAME.match(attr):
+    if not isinstance(attr, str) or not _ATTR_NAME.fullmatch(attr):
         raise PolicyError("attribute condition: 'attr' must be a lower-case name such as 'amount'")
     try:
         parsed_op = Op(str(op))
@@ -244,7 +244,7 @@ def _time_window(data: dict[str, object]) -> TimeWindow:
     bounds: list[time] = []
     for name in ("start", "end"):
         text = data.get(name)
-        match = _HHMM.match(text) if isinstance(text, str) else None
+        match = _HHMM.fullmatch(text) if isinstance(text, str) else None
         if match is None:
             raise PolicyError(f"time window: '{name}' must be a time such as 09:00")
         bounds.append(time(int(match.group(1)), int(match.group(2))))

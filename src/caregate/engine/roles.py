@@ -179,8 +179,9 @@ def _scope_phrase(perm: Permission, assignment: RoleAssignment) -> str:
         text += f" in team {assignment.team_id}"
     if assignment.location_id:
         text += f" at location {assignment.location_id}"
-    if perm.conditions:
-        text += " when " + " and ".join(c.describe() for c in perm.conditions)
+    conditions = perm.conditions + assignment.conditions
+    if conditions:
+        text += " when " + " and ".join(c.describe() for c in conditions)
     return text
 
 

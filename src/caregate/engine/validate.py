@@ -128,7 +128,7 @@ def validate_role(
     """Validate a custom role written as data; return its spec and resolved role or raise with all problems."""
     problems: list[str] = []
     name = data.get("name")
-    if not isinstance(name, str) or not _NAME.match(name.strip()):
+    if not isinstance(name, str) or not _NAME.fullmatch(name.strip()):
         problems.append("name must be 1 to 60 letters, digits, spaces or . ' & ( ) / -")
         name = ""
     name = name.strip()

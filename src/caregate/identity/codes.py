@@ -10,7 +10,7 @@ import secrets
 RECOVERY_COUNT = 10
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 _RECOVERY = re.compile(r"^[a-z0-9]{5}-?[a-z0-9]{5}$")
-_EMAIL = re.compile(r"^\d{6}$")
+_EMAIL = re.compile(r"^[0-9]{6}$")
 
 
 def _digest(kind: str, code: str) -> str:
@@ -26,7 +26,7 @@ def new_recovery_codes() -> list[str]:
 
 def normal_recovery(code: str) -> str | None:
     code = code.strip().lower()
-    if not _RECOVERY.match(code):
+    if not _RECOVERY.fullmatch(code):
         return None
     return code.replace("-", "")
 
@@ -40,7 +40,7 @@ def new_email_code() -> str:
 
 
 def email_code_ok(code: str) -> bool:
-    return bool(_EMAIL.match(code))
+    return bool(_EMAIL.fullmatch(code))
 
 
 def email_hash(code: str) -> str:

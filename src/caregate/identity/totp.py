@@ -12,7 +12,7 @@ import segno
 
 STEP_SECONDS = 30
 DIGITS = 6
-_CODE = re.compile(r"^\d{6}$")
+_CODE = re.compile(r"^[0-9]{6}$")  # ASCII digits only: "١٢٣٤٥٦" is not a code
 
 
 def new_secret() -> str:
@@ -32,7 +32,7 @@ def qr_svg(uri: str) -> str:
 
 
 def well_formed(code: str) -> bool:
-    return bool(_CODE.match(code))
+    return bool(_CODE.fullmatch(code))
 
 
 def matching_step(secret: str, code: str, now: datetime, *, last_step: int | None) -> int | None:

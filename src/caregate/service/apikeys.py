@@ -103,7 +103,7 @@ def issue(uow: UnitOfWork, *, org_id: str, member_id: str, name: str, scopes: li
 def resolve(uow: UnitOfWork, token: str) -> tuple[ApiKey, User]:
     """The key and service account behind a presented key, counted against its rate limit."""
     refused = Unauthenticated("the API key is unknown, expired or revoked")
-    match = _KEY.match(token)
+    match = _KEY.fullmatch(token)
     if match is None:
         raise refused
     key = identity_repo.api_key_by_prefix(uow.session, prefix=match.group(1))

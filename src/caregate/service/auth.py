@@ -14,7 +14,7 @@ from caregate.identity.policy import SecurityPolicy
 from caregate.service import mfa, orgs, security, sessions
 from caregate.service.actors import Authenticated, authenticate
 from caregate.service.context import Caller, UnitOfWork
-from caregate.service.errors import Invalid, TooManyRequests, Unauthenticated
+from caregate.service.errors import Invalid, KeepChanges, TooManyRequests, Unauthenticated
 from caregate.service.steps import next_step
 from caregate.service.views import MeView, View
 from caregate.store import identity_repo, repo
@@ -48,8 +48,9 @@ def _check_throttle(uow: UnitOfWork) -> None:
                                              now=uow.now)
     if not verdict.allowed:
         uow.record("auth.throttled", org_id=None, outcome="denied", detail={"ip": uow.request.ip})
-        raise TooManyRequests(f"too many failed logins from this address; try again in {verdict.retry_after} s",
-                              retry_after=verdict.retry_after)
+        raise KeepChanges(TooManyRequests(
+            f"too many failed logins from this address; try again in {verdict.retry_after} s",
+            retry_after=verdict.retry_after))
 
 
 def _count_failure(uow: UnitOfWork, user: User | None, policy: SecurityPolicy, reason: str) -> None:
@@ -79,13 +80,13 @@ def login(uow: UnitOfWork, *, email: str, password: str) -> LoginView:
     policy = security.user_policy(uow, user) if user else SecurityPolicy()
     if user is None or user.kind != "person":
         _count_failure(uow, None, policy, "unknown")
-        raise Unauthenticated(LOGIN_FAILED)
+        raise KeepChanges(Unauthenticated(LOGIN_FAILED))
     if security.is_locked(uow, user):
         _count_failure(uow, user, policy, "locked")
-        raise Unauthenticated(LOGIN_FAILED)
+        raise KeepChanges(Unauthenticated(LOGIN_FAILED))
     if not result.ok:
         _count_failure(uow, user, policy, "password")
-        raise Unauthenticated(LOGIN_FAILED)
+        raise KeepChanges(Unauthenticated(LOGIN_FAILED))
     state = identity_repo.user_security(uow.session, user_id=user.id, now=uow.now, lock=True)
     state.failed_count, state.updated_at = 0, uow.now
     if result.new_hash:
@@ -108,7 +109,7 @@ def verify_second_factor(uow: UnitOfWork, caller: Caller, *, code: str | None, r
         _count_failure(uow, user, policy, "second-factor")
         uow.record("auth.mfa_failed", org_id=None, outcome="denied", actor_user_id=user.id,
                    detail={"session": row.id, "method": method})
-        raise Unauthenticated("that code is not right, expired or already used")
+        raise KeepChanges(Unauthenticated("that code is not right, expired or already used"))
     row.mfa_at = uow.now
     if row.status in ("mfa_required", "mfa_enrolment_required"):
         row.status = next_step(uow, user, row)
@@ -132,12 +133,12 @@ def reauthenticate(uow: UnitOfWork, caller: Caller, *, password: str | None, cod
     if password is not None:
         if not uow.services.passwords.verify(password, user.password_hash).ok:
             _count_failure(uow, user, policy, "reauthentication")
-            raise Unauthenticated("that password is not right")
+            raise KeepChanges(Unauthenticated("that password is not right"))
         row.authenticated_at = uow.now
     elif code is not None:
         if not mfa.verify(uow, user, row, code=code, recovery_code=None, method="totp", policy=policy):
             _count_failure(uow, user, policy, "reauthentication")
-            raise Unauthenticated("that code is not right, expired or already used")
+            raise KeepChanges(Unauthenticated("that code is not right, expired or already used"))
         row.mfa_at = uow.now
     else:
         raise Invalid("send your password, or a code from your authenticator app")

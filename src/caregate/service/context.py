@@ -21,7 +21,7 @@ from caregate.engine import Context, Decision, IndexCache
 from caregate.identity.crypto import SecretBox, new_key_text
 from caregate.identity.passwords import Passwords
 from caregate.identity.ratelimit import RateLimiter, limiter_for
-from caregate.service.errors import Forbidden
+from caregate.service.errors import Forbidden, KeepChanges, ServiceError
 from caregate.store.db import Database
 
 
@@ -75,14 +75,19 @@ class Services:
     @contextmanager
     def unit(self, request: RequestInfo | None = None, *, write: bool = True) -> Iterator[UnitOfWork]:
         denials: list[log.Record] = []
+        refusal: ServiceError | None = None
         try:
             with self.db.transaction(write=write) as session:
-                yield UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials)
+                try:
+                    yield UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials)
+                except KeepChanges as keep:
+                    refusal = keep.error  # swallowed here so the transaction commits; raised below
         except Forbidden:
             self._record_denials(denials)
             raise
-        else:
-            self._record_denials(denials)
+        self._record_denials(denials)
+        if refusal is not None:
+            raise refusal
 
     def _record_denials(self, denials: list[log.Record]) -> None:
         if not denials:

@@ -19,6 +19,15 @@ from typing import Any
 from caregate.engine import Decision
 
 
+class KeepChanges(Exception):
+    """Refuse with `error`, but commit what this unit recorded first (failed-login counts, a lockout,
+    a session ended for idleness, and their audit events must survive the refusal)."""
+
+    def __init__(self, error: ServiceError) -> None:
+        super().__init__(error.detail)
+        self.error = error
+
+
 class ServiceError(Exception):
     code = "error"
     title = "Request failed"

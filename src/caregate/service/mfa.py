@@ -65,7 +65,7 @@ def verify(uow: UnitOfWork, user: User, row: AuthToken, *, code: str | None, rec
                 stored.used_at = uow.now
                 return True
         return False
-    if code is None or not code.isdigit() or len(code) != totp.DIGITS:
+    if code is None or not totp.well_formed(code):
         raise Invalid("a code is 6 digits")
     if method == "email":
         return policy.mfa.allow_email_codes and _use_email_code(uow, row, code)

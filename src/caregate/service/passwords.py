@@ -32,13 +32,17 @@ def _set(uow: UnitOfWork, user: User, new_password: str) -> None:
     problems = password_problems(new_password, policy)
     if problems:
         raise Invalid("choose another password: " + "; ".join(problems), problems)
-    recent = identity_repo.password_history(uow.session, user_id=user.id, limit=policy.history)
-    if policy.history and any(uow.services.passwords.verify(new_password, old.password_hash).ok for old in recent):
+    # the history keeps the passwords replaced; with the current one they are the last N
+    recent = [h.password_hash for h in identity_repo.password_history(uow.session, user_id=user.id,
+                                                                      limit=policy.history)]
+    last = ([user.password_hash] if user.password_hash else []) + recent
+    if policy.history and any(uow.services.passwords.verify(new_password, old).ok for old in last[:policy.history]):
         raise Invalid(f"choose a password you have not used for your last {policy.history} passwords")
+    if user.password_hash:
+        uow.session.add(PasswordHistory(id=new_id("pwh"), user_id=user.id, password_hash=user.password_hash,
+                                        created_at=uow.now))
     user.password_hash = uow.services.passwords.hash(new_password)
     user.password_changed_at = uow.now
-    uow.session.add(PasswordHistory(id=new_id("pwh"), user_id=user.id, password_hash=user.password_hash,
-                                    created_at=uow.now))
 
 
 def change(uow: UnitOfWork, caller: Caller, *, current_password: str, new_password: str) -> sessions.Opened:

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from caregate.identity import secrets as tokens
 from caregate.identity.policy import SecurityPolicy
 from caregate.service.context import RequestInfo, UnitOfWork
-from caregate.service.errors import NotFound, Unauthenticated
+from caregate.service.errors import KeepChanges, NotFound, Unauthenticated
 from caregate.service.views import View
 from caregate.store import identity_repo, repo
 from caregate.store.ids import new_id
@@ -101,11 +101,12 @@ def resolve(uow: UnitOfWork, token: str) -> tuple[AuthToken, datetime]:
         raise Unauthenticated("the session reached its maximum length; log in again")
     if uow.now - row.last_seen_at > timedelta(minutes=row.idle_minutes):
         _end(uow, row, "idle")
-        raise Unauthenticated(f"signed out after {row.idle_minutes} minutes without activity; log in again")
+        raise KeepChanges(Unauthenticated(
+            f"signed out after {row.idle_minutes} minutes without activity; log in again"))
     if row.client_hash is not None and row.client_hash != client_hash(row.binding, uow.request):
         uow.record("auth.session_refused", org_id=None, actor_user_id=row.user_id, outcome="denied",
                    detail={"session": row.id, "reason": "client changed", "binding": row.binding})
-        raise Unauthenticated("this session belongs to another device or network; log in again here")
+        raise KeepChanges(Unauthenticated("this session belongs to another device or network; log in again here"))
     previous = row.last_seen_at
     if uow.now - row.last_seen_at >= SEEN_RESOLUTION:
         row.last_seen_at = uow.now
@@ -116,7 +117,7 @@ def check_idle_for_org(uow: UnitOfWork, row: AuthToken, previous_seen: datetime,
     """An organisation may log its members out sooner than their other organisations would."""
     if idle_minutes < row.idle_minutes and uow.now - previous_seen > timedelta(minutes=idle_minutes):
         _end(uow, row, "idle")
-        raise Unauthenticated(f"signed out after {idle_minutes} minutes without activity; log in again")
+        raise KeepChanges(Unauthenticated(f"signed out after {idle_minutes} minutes without activity; log in again"))
 
 
 def end_all(uow: UnitOfWork, user_id: str, *, reason: str, keep: str | None = None) -> int:
