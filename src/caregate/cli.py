@@ -18,6 +18,8 @@ app = typer.Typer(help="caregate: access control for clinic software.", no_args_
                   pretty_exceptions_enable=False)
 org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
+outbox_app = typer.Typer(help="The email outbox.", no_args_is_help=True)
+app.add_typer(outbox_app, name="outbox")
 out = Console()
 err = Console(stderr=True)
 
@@ -144,6 +146,18 @@ def org_create(
     out.print(f"created organisation [bold]{org.name}[/bold] ({org.id}) with owner {email}")
     if user.password_hash is None:
         out.print("a link to set the owner's password was sent (see the outbox / log when no SMTP is configured)")
+
+
+@outbox_app.command("send")
+def outbox_send() -> None:
+    """Deliver the emails waiting in the outbox now (needs CAREGATE_SMTP_URL)."""
+    from caregate.service import mail
+
+    settings = get_settings()
+    if not settings.smtp_url:
+        err.print("[red]error:[/red] set CAREGATE_SMTP_URL (e.g. smtp://user:pass@mail.example.org:587)")
+        raise typer.Exit(EXIT_INVALID)
+    out.print(f"sent {mail.deliver_pending(_services(settings), limit=500)} email(s)")
 
 
 @app.command()

@@ -187,3 +187,21 @@ def test_outbox_keeps_a_message_when_smtp_is_down(client, world, services):
     with services.unit() as uow:
         (message,) = repo.outbox(uow.session)
         assert message.sent_at is None and message.attempts == 1 and "Connection" in (message.last_error or "")
+
+
+def test_the_server_delivers_the_outbox_in_the_background(services, world, smtp_server):
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from caregate.api.app import create_app
+
+    inbox, port = smtp_server
+    services.settings.smtp_url = f"smtp://127.0.0.1:{port}"
+    _, owner = world.org()
+    with TestClient(create_app(services)) as running:  # the lifespan starts the worker
+        running.post("/v1/auth/password/forgot", json={"email": owner.email})
+        deadline = time.time() + 15
+        while not inbox.messages and time.time() < deadline:
+            time.sleep(0.2)
+    assert [rcpt for _, rcpt, _ in inbox.messages] == [[owner.email]]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
@@ -9,6 +12,7 @@ from caregate import __version__
 from caregate.api import problems
 from caregate.api.middleware import EdgeMiddleware
 from caregate.api.routers import auth, checks, identity, members, orgs, roles, security, structure
+from caregate.service import mail
 from caregate.service.context import Services
 
 DESCRIPTION = """Access control for clinic software: organisations, teams, locations, members and roles,
@@ -19,7 +23,16 @@ Authenticate with `POST /v1/auth/login`, then send `Authorization: Bearer <token
 
 
 def create_app(services: Services) -> FastAPI:
-    app = FastAPI(title="caregate", version=__version__, description=DESCRIPTION,
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        worker = mail.OutboxWorker(services) if services.settings.smtp_url else None
+        if worker is not None:
+            worker.start()
+        yield
+        if worker is not None:
+            worker.stop()
+
+    app = FastAPI(title="caregate", version=__version__, description=DESCRIPTION, lifespan=lifespan,
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.services = services
     problems.install(app)

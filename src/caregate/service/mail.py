@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from urllib.parse import unquote, urlparse
 
@@ -45,6 +46,30 @@ def _send(smtp_url: str, sender: str, message: OutboxMessage) -> None:
         if url.username:
             client.login(unquote(url.username), unquote(url.password or ""))
         client.send_message(email)
+
+
+class OutboxWorker:
+    """Delivers the outbox every few seconds in a background thread while the server runs."""
+
+    def __init__(self, services: Services, *, every_seconds: float = 3.0) -> None:
+        self._services = services
+        self._every = every_seconds
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="caregate-outbox", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                deliver_pending(self._services)
+            except Exception:  # keep delivering; the failure is logged and the message retried
+                log.exception("outbox delivery round failed")
 
 
 def deliver_pending(services: Services, *, limit: int = 50) -> int:
