@@ -204,3 +204,27 @@ def test_unknown_console_input_is_a_page_not_a_stack_trace(web, world):
     r = web.get(f"/o/{org_id}/team", params={"status": "zombie"})
     assert r.status_code == 422 and "text/html" in r.headers["content-type"] and "Please check" in r.text
     assert web.get(f"/o/{org_id}/team/mem_nothere/edit").status_code == 404
+
+
+def test_a_charge_is_never_made_without_the_quoted_amount(web, world, services):
+    from caregate.store import repo
+
+    org_id, owner = world.org()
+    with services.unit() as uow:
+        org = repo.get_org(uow.session, org_id=org_id)
+        assert org is not None
+        org.seats_purchased = 1
+    sign_in(web, owner.email)
+    token = csrf_of(web.get(f"/o/{org_id}/team/new").text)
+    form = {"csrf_token": token, "email": "new@example.org", "role": "clinician", "step": "send"}
+    for confirm in ("", "1"):  # none, or not the quoted amount: the quote is shown again, nobody is invited
+        r = web.post(f"/o/{org_id}/team/new", data={**form, "confirm_charge_cents": confirm})
+        assert r.status_code == 200 and "and send invitation" in r.text and 'id="seat-quote"' in r.text
+        with services.unit(write=False) as uow:
+            assert repo.user_by_email(uow.session, email="new@example.org") is None
+    quoted = re.search(r'name="confirm_charge_cents" value="(\d+)"', r.text)
+    assert quoted and int(quoted.group(1)) > 0
+    r = web.post(f"/o/{org_id}/team/new", data={**form, "confirm_charge_cents": quoted.group(1)})
+    assert r.status_code == 303
+    with services.unit(write=False) as uow:
+        assert repo.user_by_email(uow.session, email="new@example.org") is not None
