@@ -4,7 +4,7 @@ PYTHON ?= python3
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 
-.PHONY: install run test lint typecheck unit bench clean services
+.PHONY: install run test lint typecheck unit bench clean services system-deps
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,13 +16,17 @@ install: $(STAMP)
 
 ## Start caregate on the embedded SQLite file with the demo clinic loaded.
 run: install
-	$(BIN)/caregate serve --demo
+	CAREGATE_COOKIE_SECURE=$${CAREGATE_COOKIE_SECURE:-false} $(BIN)/caregate serve --demo
 
 ## Install what is needed and run the whole suite: lint, types, architecture, tests on SQLite and PostgreSQL.
-test: install services lint typecheck unit
+test: install services system-deps lint typecheck unit
 
 services:
 	@bash scripts/services.sh
+
+## Debian's chromium and the pinned axe-core for the console's browser tests (only when missing).
+system-deps:
+	@bash scripts/system-deps.sh
 
 lint: install
 	$(BIN)/ruff check .

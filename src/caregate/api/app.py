@@ -1,4 +1,4 @@
-"""The ASGI application: API under /v1, OpenAPI at /openapi.json, docs at /docs."""
+"""The ASGI application: API under /v1, OpenAPI at /openapi.json, docs at /docs, the console at /."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
 
-from caregate import __version__
-from caregate.api import problems
+from caregate import __version__, web
+from caregate.api import deps, problems
 from caregate.api.middleware import EdgeMiddleware
 from caregate.api.routers import auth, checks, identity, members, orgs, roles, security, structure
 from caregate.service import mail
@@ -45,10 +44,7 @@ def create_app(services: Services) -> FastAPI:
             uow.session.connection()
         return {"status": "ok", "version": __version__}
 
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
+    web.install(app, services, client_ip=deps.client_ip)  # the console, at /
     app.add_middleware(EdgeMiddleware, max_body_bytes=services.settings.max_body_bytes,
                        hsts=services.settings.public_url.startswith("https://"))
     return app

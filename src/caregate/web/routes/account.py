@@ -1,0 +1,99 @@
+"""Signing in and out, accepting an invitation, and the start page."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Query, Request
+from starlette.responses import RedirectResponse, Response
+
+from caregate.service import auth, members
+from caregate.service.errors import Invalid, Unauthenticated
+from caregate.web import security
+from caregate.web.edge import WebRoute, caller_of, html, services_of, to_login
+from caregate.web.templating import render
+
+router = APIRouter(route_class=WebRoute, include_in_schema=False)
+Email = Annotated[str, Form(max_length=320)]
+Password = Annotated[str, Form(max_length=1024)]
+
+
+def _public_page(request: Request, template: str, status: int = 200, **values: object) -> Response:
+    """A page shown before login, with its own double-submit CSRF token."""
+    token = request.cookies.get(security.PRE_COOKIE) or security.new_pre_token()
+    response = html(render(template, csrf=token, **values), status)
+    security.set_pre_cookie(response, token, secure=services_of(request).settings.cookie_secure)
+    return response
+
+
+def _signed_in(request: Request, token: str, url: str) -> Response:
+    settings = services_of(request).settings
+    response = RedirectResponse(url, status_code=303)
+    security.set_session_cookie(response, token, max_age=settings.token_ttl_minutes * 60,
+                                secure=settings.cookie_secure)
+    response.delete_cookie(security.PRE_COOKIE, path="/")
+    return response
+
+
+@router.get("/")
+def index(request: Request) -> Response:
+    """Go to the team page of the first organisation; sign in first if needed."""
+    caller = caller_of(request)
+    if not caller.token:
+        return RedirectResponse("/login", status_code=303)
+    with services_of(request).unit(caller.request, write=False) as uow:
+        me = auth.me(uow, caller)
+    if not me.organisations:
+        return html(render("no_org.html", me=me, csrf=security.csrf_token(caller.token)))
+    return RedirectResponse(f"/o/{me.organisations[0].id}/team", status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request, next_: Annotated[str | None, Query(alias="next", max_length=500)] = None
+               ) -> Response:
+    return _public_page(request, "login.html", next=security.safe_next(next_), email="", error=None)
+
+
+@router.post("/login")
+def login(request: Request, email: Email, password: Password,
+          next_: Annotated[str, Form(alias="next", max_length=500)] = "/") -> Response:
+    caller = caller_of(request)
+    try:
+        with services_of(request).unit(caller.request) as uow:
+            token = auth.login(uow, email=email, password=password)
+    except Unauthenticated as exc:
+        return _public_page(request, "login.html", 401, next=security.safe_next(next_), email=email,
+                            error=exc.detail)
+    return _signed_in(request, token.token, security.safe_next(next_))
+
+
+@router.post("/logout")
+def logout(request: Request) -> Response:
+    caller = caller_of(request)
+    if caller.token:
+        try:
+            with services_of(request).unit(caller.request) as uow:
+                auth.logout(uow, caller)
+        except Unauthenticated:
+            pass  # already over; clear the cookie all the same
+    return to_login(request)
+
+
+@router.get("/accept")
+def accept_page(request: Request, token: Annotated[str, Query(max_length=300)] = "") -> Response:
+    return _public_page(request, "accept.html", token=token, problems=[], name="")
+
+
+@router.post("/accept")
+def accept(request: Request, token: Annotated[str, Form(max_length=300)], password: Password,
+           name: Annotated[str, Form(max_length=120)] = "") -> Response:
+    caller = caller_of(request)
+    try:
+        with services_of(request).unit(caller.request) as uow:
+            member, user = members.accept(uow, token=token, password=password, name=name or None)
+            login = auth.issue_login(uow, user)
+            org_id = member.org_id
+    except Invalid as exc:
+        return _public_page(request, "accept.html", 422, token=token, name=name,
+                            problems=[exc.detail] + [p for p in exc.problems if p != exc.detail])
+    return _signed_in(request, login.token, f"/o/{org_id}/team")
