@@ -10,7 +10,6 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from caregate.config import Settings, get_settings
 
@@ -51,16 +50,14 @@ def _fail(exc: Exception) -> typer.Exit:
 def _print_logins(settings: Settings) -> None:
     from caregate.service.demo import DEMO_PASSWORD, logins
 
-    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
-    table.add_column("email")
-    table.add_column("name")
-    table.add_column("roles")
+    # plain lines, not a table: they must stay whole and copyable in any terminal (or none)
+    out.print(f"\nDemo logins (password for all: [bold]{DEMO_PASSWORD}[/bold]):", soft_wrap=True)
     for login in logins():
-        table.add_row(login.email, login.name, ", ".join(login.roles))
-    out.print(table)
-    out.print(f"Console and API: [bold]{settings.public_url}[/bold]   API docs: {settings.public_url}/docs")
+        out.print(f"  {login.email:<34} {', '.join(login.roles)}", soft_wrap=True, highlight=False)
+    out.print(f"\nConsole: [bold]{settings.public_url}/[/bold]   API docs: {settings.public_url}/docs", soft_wrap=True)
     out.print(f"Try: curl -s -X POST {settings.public_url}/v1/auth/login -H 'content-type: application/json' "
-              f"-d '{{\"email\": \"owner@demo.caregate.test\", \"password\": \"{DEMO_PASSWORD}\"}}'")
+              f"-d '{{\"email\": \"owner@demo.caregate.test\", \"password\": \"{DEMO_PASSWORD}\"}}'",
+              soft_wrap=True, highlight=False)
 
 
 @app.command()

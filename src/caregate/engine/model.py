@@ -179,6 +179,13 @@ class Reason:
 
 
 @dataclass(frozen=True, slots=True)
+class Obligations:
+    """What the caller must do with an allowed answer: today, which fields to leave out of it."""
+
+    hide_fields: frozenset[str] = NO_IDS
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     allowed: bool
     reasons: tuple[Reason, ...]
@@ -186,6 +193,10 @@ class Decision:
 
     def __bool__(self) -> bool:
         return self.allowed
+
+    @property
+    def obligations(self) -> Obligations:
+        return Obligations(self.hidden_fields)
 
     @property
     def message(self) -> str:
