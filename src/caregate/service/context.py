@@ -7,7 +7,7 @@ but the refusal itself is recorded, in a transaction of its own, after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,6 +15,7 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from caregate.audit import log
+from caregate.audit.keys import LazyKeyring
 from caregate.clock import Clock, SystemClock
 from caregate.config import Settings
 from caregate.engine import Context, Decision, IndexCache
@@ -67,13 +68,17 @@ class Services:
         self.clock: Clock = clock or SystemClock()
         self.passwords = passwords or Passwords()
         self.index_cache = IndexCache()
+        self.keyring = LazyKeyring(key=settings.audit_key, key_file=settings.audit_key_path(),
+                                   trusted=settings.audit_trusted_keys)
 
     @contextmanager
     def unit(self, request: RequestInfo | None = None, *, write: bool = True) -> Iterator[UnitOfWork]:
         denials: list[log.Record] = []
         try:
             with self.db.transaction(write=write) as session:
-                yield UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials)
+                uow = UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials)
+                yield uow
+                self.seal(session, uow.now)  # chain what the unit recorded, last thing before it commits
         except Forbidden:
             self._record_denials(denials)
             raise
@@ -86,6 +91,17 @@ class Services:
         with self.db.transaction(write=True) as session:
             for record in denials:
                 log.append(session, record)
+            self.seal(session, self.clock.now())
+
+    def seal(self, session: Any, now: datetime) -> None:
+        """Chain and sign the audit events this transaction appended, and raise the alerts they trigger."""
+        from caregate.service import audit_alerts  # it imports this module
+
+        def observe(sess: Any, entries: Sequence[log.Entry]) -> None:
+            audit_alerts.evaluate(UnitOfWork(sess, self, now, RequestInfo(), []), entries)
+
+        log.seal(session, self.keyring.get(), now=now, observer=observe,
+                 checkpoint_every=self.settings.audit_checkpoint_every)
 
 
 class UnitOfWork:
@@ -98,6 +114,11 @@ class UnitOfWork:
         self.now = now
         self.request = request
         self._denials = denials
+        self._allowed: Decision | None = None
+
+    def allowed(self, decision: Decision) -> None:
+        """Remember the decision that allowed an action, for the events this unit records without one."""
+        self._allowed = decision
 
     def context(self, *, mfa_at: datetime | None = None, purpose: str | None = None) -> Context:
         attrs = {"purpose": purpose} if purpose else {}
@@ -115,6 +136,8 @@ class UnitOfWork:
 
     def _record(self, action: str, org_id: str | None, actor: Any, decision: Decision | None, outcome: str,
                 fields: dict[str, Any]) -> log.Record:
+        if decision is None and outcome == "allowed":
+            decision = self._allowed
         reasons = tuple({"kind": str(r.kind), "code": r.code, "message": r.message}
                         for r in (decision.reasons if decision else ()))
         who = {"actor_user_id": getattr(actor, "user_id", None), "actor_member_id": getattr(actor, "member_id", None),
