@@ -19,14 +19,15 @@ from caregate.service.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    ReauthenticationRequired,
     ServiceError,
     Unauthenticated,
 )
 
 log = structlog.get_logger("caregate.api")
 MEDIA_TYPE = "application/problem+json"
-STATUS = {NotFound: 404, Unauthenticated: 401, Forbidden: 403, Invalid: 422, Conflict: 409,
-          ConfirmationRequired: 409}
+STATUS = {ReauthenticationRequired: 401, NotFound: 404, Unauthenticated: 401, Forbidden: 403, Invalid: 422,
+          Conflict: 409, ConfirmationRequired: 409}
 
 
 def problem(status: int, code: str, title: str, detail: str, request: Request | None = None,

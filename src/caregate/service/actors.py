@@ -8,7 +8,7 @@ permission index is cached, keyed by the full content of the roles and settings 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -31,7 +31,7 @@ from caregate.identity import secrets as tokens
 from caregate.service.context import Caller, UnitOfWork
 from caregate.service.errors import NotFound, Unauthenticated
 from caregate.store import repo
-from caregate.store.tables import CustomRole, Location, Membership, Organisation, User
+from caregate.store.tables import AuthToken, CustomRole, Location, Membership, Organisation, User
 
 TOKEN_PREFIX = "cgs"  # noqa: S105 -- a prefix, not a secret
 
@@ -48,10 +48,16 @@ class Actor:
     roles: tuple[str, ...]
     token_id: str | None = None
     on_behalf_of: str | None = None
+    authenticated_at: datetime | None = None  # when the password (or 2FA) was last verified
 
 
 def authenticate(uow: UnitOfWork, caller: Caller) -> tuple[User, str | None]:
     """The user behind the caller's bearer token (and the token's id); refuse anything else."""
+    user, row = _authenticate(uow, caller)
+    return user, row.id
+
+
+def _authenticate(uow: UnitOfWork, caller: Caller) -> tuple[User, AuthToken]:
     token = caller.token
     if not token or not tokens.well_formed(token, TOKEN_PREFIX):
         raise Unauthenticated("send a valid bearer token: Authorization: Bearer cgs_...")
@@ -64,7 +70,7 @@ def authenticate(uow: UnitOfWork, caller: Caller) -> tuple[User, str | None]:
         raise Unauthenticated("the token is unknown, expired or revoked; log in again")
     if uow.now - row.last_seen_at > timedelta(minutes=1):
         row.last_seen_at = uow.now  # coarse, so every request is not a write
-    return user, row.id
+    return user, row
 
 
 def org_policy(org: Organisation) -> OrgPolicy:
@@ -148,8 +154,9 @@ def build_subject(uow: UnitOfWork, org: Organisation, member: Membership, user: 
 
 def load_actor(uow: UnitOfWork, caller: Caller, org_id: str) -> Actor:
     """Authenticate the caller and resolve them as a member of `org_id` (404 if they are not one)."""
-    user, token_id = authenticate(uow, caller)
-    return actor_for_user(uow, user, org_id, token_id=token_id)
+    user, token = _authenticate(uow, caller)
+    actor = actor_for_user(uow, user, org_id, token_id=token.id)
+    return replace(actor, authenticated_at=token.created_at)  # a login token is minted by a password check
 
 
 def actor_for_user(uow: UnitOfWork, user: User, org_id: str, *, token_id: str | None = None) -> Actor:

@@ -3,6 +3,7 @@
     ServiceError
      ├── NotFound             the object does not exist, or not for this caller (no existence leak)
      ├── Unauthenticated      no valid credentials
+ │    └── ReauthenticationRequired  valid, but the sign-in is too old for a sensitive operation
      ├── Forbidden            the engine said no; carries the Decision and its reasons
      ├── Invalid              input that breaks a rule; carries every problem found
      ├── Conflict             the request clashes with the current state (last owner, duplicates ...)
@@ -34,6 +35,11 @@ class NotFound(ServiceError):
 class Unauthenticated(ServiceError):
     code = "unauthenticated"
     title = "Authentication required"
+
+
+class ReauthenticationRequired(Unauthenticated):
+    code = "reauthentication-required"
+    title = "Sign in again"
 
 
 class Forbidden(ServiceError):
