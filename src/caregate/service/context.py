@@ -20,7 +20,7 @@ from caregate.clock import Clock, SystemClock
 from caregate.config import Settings
 from caregate.engine import Context, Decision, IndexCache
 from caregate.identity.passwords import Passwords
-from caregate.service.errors import Forbidden
+from caregate.service.errors import ServiceError
 from caregate.store.db import Database
 
 
@@ -79,7 +79,7 @@ class Services:
                 uow = UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials)
                 yield uow
                 self.seal(session, uow.now)  # chain what the unit recorded, last thing before it commits
-        except Forbidden:
+        except ServiceError:  # a refusal (Forbidden, a failed login ...): the change rolls back, its record stays
             self._record_denials(denials)
             raise
         else:
@@ -126,10 +126,14 @@ class UnitOfWork:
 
     def record(self, action: str, *, org_id: str | None, actor: Any = None, decision: Decision | None = None,
                outcome: str = "allowed", **fields: Any) -> None:
-        """Write an audit event in this transaction."""
-        log.append(self.session, self._record(action, org_id, actor, decision, outcome, fields))
+        """Write an audit event in this transaction (a refusal, outcome "denied", outlives a rollback)."""
+        record = self._record(action, org_id, actor, decision, outcome, fields)
+        if outcome == "denied":
+            self._denials.append(record)  # a refused login raises, and its unit rolls back
+        else:
+            log.append(self.session, record)
 
-    def record_denial(self, action: str, *, org_id: str | None, actor: Any, decision: Decision,
+    def record_denial(self, action: str, *, org_id: str | None, actor: Any, decision: Decision | None = None,
                       **fields: Any) -> None:
         """Keep a refusal for the audit trail even though this transaction will roll back."""
         self._denials.append(self._record(action, org_id, actor, decision, "denied", fields))
@@ -139,7 +143,7 @@ class UnitOfWork:
         if decision is None and outcome == "allowed":
             decision = self._allowed
         reasons = tuple({"kind": str(r.kind), "code": r.code, "message": r.message}
-                        for r in (decision.reasons if decision else ()))
+                        for r in (decision.reasons if decision is not None else ()))  # a denial is falsy
         who = {"actor_user_id": getattr(actor, "user_id", None), "actor_member_id": getattr(actor, "member_id", None),
                "on_behalf_of": getattr(actor, "on_behalf_of", None)}
         return log.Record(

@@ -117,8 +117,8 @@ def links(s: Session, *, chain: str, after_seq: int, batch: int = 5000) -> Itera
         rows = s.execute(select(AuditEvent.seq, AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash,
                                 AuditEvent.body)
                          .where(AuditEvent.chain == chain, AuditEvent.seq > cursor)
-                         .order_by(AuditEvent.seq).limit(batch)).tuples().all()
-        yield from rows
+                         .order_by(AuditEvent.seq).limit(batch)).all()
+        yield from ((int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows)
         if len(rows) < batch:
             return
         cursor = rows[-1][0]
@@ -257,15 +257,15 @@ def forget_patient_access(s: Session, *, org_id: str, member_id: str, before: da
 
 def archivable(s: Session, *, chain: str, after_seq: int, cutoff: datetime, limit: int
                ) -> list[tuple[int, str, str, str, datetime]]:
-    """(seq, id, prev_hash, hash, body, at) from the start of the chain while events are older than cutoff."""
+    """(seq, hash, prev_hash, body, at) from the start of the chain while events are older than cutoff."""
     rows = s.execute(select(AuditEvent.seq, AuditEvent.hash, AuditEvent.prev_hash, AuditEvent.body, AuditEvent.at)
                      .where(AuditEvent.chain == chain, AuditEvent.seq > after_seq)
-                     .order_by(AuditEvent.seq).limit(limit)).tuples().all()
+                     .order_by(AuditEvent.seq).limit(limit)).all()
     kept = []
     for row in rows:
         if row[4] >= cutoff:
             break
-        kept.append(row)
+        kept.append((int(row[0]), str(row[1]), str(row[2]), str(row[3]), row[4]))
     return kept
 
 
