@@ -152,8 +152,7 @@ class UnitOfWork:
             org_id=org_id,
             outcome=outcome,
             reasons=reasons,
-            ip=self.request.ip,
-            user_agent=self.request.user_agent,
-            request_id=self.request.request_id,
-            **{**who, **fields},
+            # the request's own details, unless the caller names others (e.g. a job acting for a request)
+            **{"ip": self.request.ip, "user_agent": self.request.user_agent, "request_id": self.request.request_id,
+               **who, **fields},
         )
