@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
     String,
     and_,
-    case,
-    cast,
     delete,
     event,
     func,
     insert,
-    literal_column,
     or_,
     select,
+    text,
     type_coerce,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -124,20 +121,30 @@ def links(s: Session, *, chain: str, after_seq: int, batch: int = 5000) -> Itera
         cursor = rows[-1][0]
 
 
-def _mirror_checks(dialect: str) -> list[tuple[str, ColumnElement[bool]]]:
+def _pg_first_mismatch(s: Session, *, chain: str, after_seq: int, upto_seq: int | None) -> tuple[int, str] | None:
+    """PostgreSQL: parse each body once and compare all columns in one containment test."""
+    columns = ", ".join(f"'{c}', {c}" for c in MIRRORED)
+    upto = "AND seq <= :upto" if upto_seq is not None else ""
+    row = s.execute(text(
+        f"SELECT seq, id FROM audit_events WHERE chain = :chain AND seq > :after {upto} AND NOT "  # noqa: S608
+        f"(body::jsonb @> jsonb_build_object({columns}, 'seq', seq, "
+        """'at', to_char(timezone('UTC', at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))) ORDER BY seq LIMIT 1"""),
+        {"chain": chain, "after": after_seq, "upto": upto_seq}).first()
+    return (int(row[0]), str(row[1])) if row else None
+
+
+def _sqlite_first_mismatch(s: Session, *, chain: str, after_seq: int, upto_seq: int | None) -> tuple[int, str] | None:
     body = AuditEvent.body
-    if dialect == "postgresql":
-        doc = cast(body, JSONB)
-        checks = [(c, doc[c].astext.is_distinct_from(getattr(AuditEvent, c))) for c in MIRRORED]
-        checks.append(("seq", doc["seq"].astext.cast(BigInteger).is_distinct_from(AuditEvent.seq)))
-        checks.append(("at", func.to_char(func.timezone(literal_column("'UTC'"), AuditEvent.at),
-                                          'YYYY-MM-DD"T"HH24:MI:SS.US"Z"').is_distinct_from(doc["at"].astext)))
-        return checks
-    checks = [(c, func.json_extract(body, f"$.{c}").is_distinct_from(getattr(AuditEvent, c))) for c in MIRRORED]
-    checks.append(("seq", func.json_extract(body, "$.seq").is_distinct_from(AuditEvent.seq)))
+    checks = [func.json_extract(body, f"$.{c}").is_distinct_from(getattr(AuditEvent, c)) for c in MIRRORED]
+    checks.append(func.json_extract(body, "$.seq").is_distinct_from(AuditEvent.seq))
     at_text = func.replace(func.replace(func.json_extract(body, "$.at"), "T", " "), "Z", "")
-    checks.append(("at", at_text.is_distinct_from(type_coerce(AuditEvent.at, String))))
-    return checks
+    checks.append(at_text.is_distinct_from(type_coerce(AuditEvent.at, String)))
+    where = [AuditEvent.chain == chain, AuditEvent.seq > after_seq, or_(*checks)]
+    if upto_seq is not None:
+        where.append(AuditEvent.seq <= upto_seq)
+    row = s.execute(select(AuditEvent.seq, AuditEvent.id).where(and_(*where)).order_by(AuditEvent.seq).limit(1)
+                    ).first()
+    return (int(row[0]), str(row[1])) if row else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,21 +155,26 @@ class Mismatch:
 
 
 def first_mismatch(s: Session, *, chain: str, after_seq: int, upto_seq: int | None = None) -> Mismatch | None:
-    """The first event whose columns no longer say what its body says (checked by the database)."""
-    checks = _mirror_checks(s.get_bind().dialect.name)
-    flags = [case((cond, name), else_="") for name, cond in checks]
-    where = [AuditEvent.chain == chain, AuditEvent.seq > after_seq, or_(*(cond for _, cond in checks))]
-    if upto_seq is not None:
-        where.append(AuditEvent.seq <= upto_seq)
-    query = select(AuditEvent.seq, AuditEvent.id, *flags).where(and_(*where)).order_by(AuditEvent.seq).limit(1)
+    """The first event whose columns no longer say what its body says (found by the database)."""
+    find = _pg_first_mismatch if s.get_bind().dialect.name == "postgresql" else _sqlite_first_mismatch
     try:
         with s.begin_nested():
-            row = s.execute(query).first()
+            found = find(s, chain=chain, after_seq=after_seq, upto_seq=upto_seq)
     except DBAPIError:
         return None  # a body that is not JSON; the hash check names that event
-    if row is None:
+    if found is None:
         return None
-    return Mismatch(int(row[0]), str(row[1]), tuple(f for f in row[2:] if f))
+    row = s.get(AuditEvent, found[1])
+    if row is None:
+        return Mismatch(found[0], found[1], ())
+    try:
+        doc = json.loads(row.body)
+    except ValueError:
+        return Mismatch(found[0], found[1], ("body",))
+    at = row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    differ = [c for c in (*MIRRORED, "seq") if doc.get(c) != getattr(row, c)]
+    differ += ["at"] if doc.get("at") != at else []
+    return Mismatch(found[0], found[1], tuple(differ))
 
 
 def checkpoints(s: Session, *, chain: str, after_seq: int) -> list[AuditCheckpoint]:
