@@ -24,6 +24,7 @@ from caregate.config import Settings
 from caregate.identity.passwords import Passwords
 from caregate.service.context import Services
 from caregate.store import migrate
+from caregate.store.audit_guard import allow_removal
 from caregate.store.db import Database
 from caregate.store.schema import metadata
 
@@ -68,6 +69,7 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def empty(db: Database) -> None:
     tables = [t.name for t in reversed(metadata.sorted_tables)]
     with db.engine.begin() as conn:
+        allow_removal(conn)  # the audit tables refuse DELETE and TRUNCATE otherwise
         if db.is_postgres:
             conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
         else:

@@ -1,11 +1,14 @@
-"""The `caregate` command: serve, demo, migrate, org create, check.
+"""The `caregate` command: serve, demo, migrate, org create, check, audit verify|export|archive.
 
-Exit codes: 0 done (or allowed), 1 failed, 2 bad input, 3 denied by the engine, 4 not found.
+Exit codes: 0 done (or allowed, or intact), 1 failed, 2 bad input, 3 denied by the engine, 4 not found,
+5 the audit trail is broken (tampered with).
 """
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,10 +22,12 @@ org_app = typer.Typer(help="Organisations.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 outbox_app = typer.Typer(help="The email outbox.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
+audit_app = typer.Typer(help="The audit trail: verify, export, archive.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
 out = Console()
 err = Console(stderr=True)
 
-EXIT_FAILED, EXIT_INVALID, EXIT_DENIED, EXIT_NOT_FOUND = 1, 2, 3, 4
+EXIT_FAILED, EXIT_INVALID, EXIT_DENIED, EXIT_NOT_FOUND, EXIT_TAMPERED = 1, 2, 3, 4, 5
 
 
 def _services(settings: Settings | None = None):  # type: ignore[no-untyped-def]
@@ -198,6 +203,98 @@ def check(
     if decision.hidden_fields:
         out.print(f"  hidden fields: {', '.join(sorted(decision.hidden_fields))}")
     raise typer.Exit(0 if decision.allowed else EXIT_DENIED)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    org: Annotated[str | None, typer.Option(help="Verify this organisation's chain only.")] = None,
+    archive: Annotated[Path | None, typer.Option(help="Verify an archive file (JSON Lines) and its manifest.")] = None,
+) -> None:
+    """Verify the hash chains (exit 0 intact, 5 broken, naming the first broken event)."""
+    from caregate.audit import archive as archives
+    from caregate.audit import verify as verifying
+
+    services = _services()
+    keyring = services.keyring.get()
+    if archive is not None:
+        report = archives.verify(archive, keyring)
+        if report.intact:
+            out.print(f"[green]INTACT[/green] {archive}: events {report.first_seq} to {report.last_seq} "
+                      f"({report.count})")
+            raise typer.Exit(0)
+        err.print(f"[red]BROKEN[/red] {archive}: {report.problem}")
+        raise typer.Exit(EXIT_TAMPERED)
+    with services.unit(write=False) as uow:
+        reports = verifying.verify_all(uow.session, keyring, org_id=org)
+    if org is not None and not reports:
+        raise _fail(_not_found(f"organisation {org} has no audit trail"))
+    for r in reports:
+        span = f"events {r.first_seq} to {r.last_seq}" if r.events else "no events"
+        if r.intact:
+            out.print(f"[green]INTACT[/green] {r.chain}: {span} ({r.events}), signed head at {r.head_seq}")
+        else:
+            err.print(f"[red]BROKEN[/red] {r.chain} at event {r.problem.seq if r.problem else '?'}: "
+                      f"{r.problem.message if r.problem else ''}")
+    raise typer.Exit(0 if all(r.intact for r in reports) else EXIT_TAMPERED)
+
+
+def _not_found(message: str) -> Exception:
+    from caregate.service.errors import NotFound
+
+    return NotFound(message)
+
+
+@audit_app.command("export")
+def audit_export(
+    org: Annotated[str, typer.Option(help="The organisation.")],
+    format: Annotated[str, typer.Option(help="csv, jsonl or fhir (FHIR R4B AuditEvent NDJSON).")] = "jsonl",
+    since: Annotated[datetime | None, typer.Option(help="From this time (UTC unless a zone is given).")] = None,
+    until: Annotated[datetime | None, typer.Option(help="Before this time.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of standard output.")] = None,
+) -> None:
+    """Export an organisation's events (the export is recorded in its audit trail)."""
+    from caregate.service import audit_export as exporting
+    from caregate.service.errors import ServiceError
+    from caregate.store.audit_repo import EventFilter
+
+    services = _services()
+    filters = EventFilter(since=_utc(since), until=_utc(until))
+    try:
+        with services.unit() as uow:
+            lines = exporting.operator_export(uow, org_id=org, filters=filters, fmt=format)
+            if output is None:
+                for line in lines:
+                    sys.stdout.write(line)
+            else:
+                with output.open("w", encoding="utf-8") as handle:
+                    handle.writelines(lines)
+    except ServiceError as exc:
+        raise _fail(exc) from None
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
+@audit_app.command("archive")
+def audit_archive(
+    org: Annotated[str | None, typer.Option(help="Only this organisation (default: every chain).")] = None,
+    older_than_days: Annotated[int | None, typer.Option(min=0, help="Override the retention policy.")] = None,
+) -> None:
+    """Archive events past their retention to files (JSON Lines + signed manifest), then remove them."""
+    from caregate.service import audit_retention
+    from caregate.service.errors import ServiceError
+
+    services = _services()
+    try:
+        done = audit_retention.archive_all(services, org_id=org, older_than_days=older_than_days)
+    except ServiceError as exc:
+        raise _fail(exc) from None
+    for a in done:
+        if a.count:
+            out.print(f"{a.chain}: archived events {a.first_seq} to {a.last_seq} ({a.count}) to {a.path}")
+        else:
+            out.print(f"{a.chain}: nothing past retention")
 
 
 def main() -> None:

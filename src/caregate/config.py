@@ -38,6 +38,19 @@ class Settings(BaseSettings):
     reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
+    audit_key: str = Field(default="", description="Ed25519 key signing audit chain heads: base64 of the 32-byte "
+                           "seed, or a PEM; empty: read (or create) audit_key_file")
+    audit_key_file: Path | None = Field(default=None, description="PEM file of the audit signing key; "
+                                        "default audit-key.pem beside the SQLite file (var/)")
+    audit_trusted_keys: list[str] = Field(default_factory=list, description="public keys (base64) of earlier "
+                                          "audit signing keys, so that their checkpoints still verify")
+    audit_archive_dir: Path | None = Field(default=None, description="where retention writes audit archives; "
+                                           "default audit-archive/ beside the SQLite file (var/)")
+    audit_checkpoint_every: int = Field(default=1000, ge=1, le=1_000_000)
+    audit_system_retention_days: int = Field(default=2190, ge=1, description="retention of the system chain "
+                                             "(sign-ins of unknown accounts); organisations set their own")
+    audit_webhook_allow_private: bool = Field(default=False, description="let alert webhooks reach loopback and "
+                                              "private addresses (tests, an on-premises SIEM)")
     log_level: str = "INFO"
     log_json: bool = False
 
@@ -47,6 +60,12 @@ class Settings(BaseSettings):
         if value and not value.startswith(("sqlite", "postgresql")):
             raise ValueError("CAREGATE_DATABASE_URL must start with sqlite:// or postgresql+psycopg://")
         return value
+
+    def audit_key_path(self) -> Path:
+        return self.audit_key_file or self.sqlite_path.parent / "audit-key.pem"
+
+    def audit_archive_path(self) -> Path:
+        return self.audit_archive_dir or self.sqlite_path.parent / "audit-archive"
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from caregate.store import migrate
+
 CAREGATE = str(Path(sys.executable).with_name("caregate"))
 
 
@@ -32,7 +34,6 @@ def cg(env, *args, timeout=60):
 def test_migrate_reports_the_revision(env):
     r = cg(env, "migrate")
     assert r.returncode == 0, r.stderr
-    from caregate.store import migrate
 
     assert f"revision {migrate.head()}" in r.stdout
 

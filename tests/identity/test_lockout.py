@@ -91,7 +91,7 @@ def test_wrong_password_unknown_email_and_locked_account_cannot_be_told_apart(cl
     from caregate.identity.passwords import Passwords
 
     # realistic hashing cost so the timing comparison means something (the suite uses a cheap one)
-    services.passwords = Passwords(time_cost=2, memory_cost=19456, parallelism=1)
+    services.passwords = Passwords(time_cost=2, memory_cost=65536, parallelism=1)  # ~production cost
     org_id, owner = world.org()
     set_policy(client, org_id, owner.headers, lockout={"max_failures": 2, "lock_minutes": 60})
     wrong = world.member(org_id, "wrong@example.org", ("clinician",))

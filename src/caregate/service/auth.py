@@ -53,11 +53,15 @@ def _check_throttle(uow: UnitOfWork) -> None:
             retry_after=verdict.retry_after))
 
 
-def _count_failure(uow: UnitOfWork, user: User | None, policy: SecurityPolicy, reason: str) -> None:
+def _count_failure(uow: UnitOfWork, user: User | None, policy: SecurityPolicy, reason: str,
+                   email: str | None = None) -> None:
     uow.services.rate_limiter.hit(_throttle_key(uow), limit=uow.services.settings.login_ip_failures_per_15min,
                                   window_seconds=THROTTLE_WINDOW, now=uow.now)
+    detail: dict[str, object] = {"reason": reason}
+    if email is not None:
+        detail["email"] = email[:254]  # who was tried, also when no such account exists
     uow.record("auth.login_failed", org_id=None, outcome="denied", actor_user_id=user.id if user else None,
-               detail={"reason": reason})
+               detail=detail)
     if user is None or reason == "locked":
         return
     state = identity_repo.user_security(uow.session, user_id=user.id, now=uow.now, lock=True)
@@ -79,13 +83,13 @@ def login(uow: UnitOfWork, *, email: str, password: str) -> LoginView:
     result = uow.services.passwords.verify(password, user.password_hash if user else None)
     policy = security.user_policy(uow, user) if user else SecurityPolicy()
     if user is None or user.kind != "person":
-        _count_failure(uow, None, policy, "unknown")
+        _count_failure(uow, None, policy, "unknown", email)
         raise KeepChanges(Unauthenticated(LOGIN_FAILED))
     if security.is_locked(uow, user):
-        _count_failure(uow, user, policy, "locked")
+        _count_failure(uow, user, policy, "locked", email)
         raise KeepChanges(Unauthenticated(LOGIN_FAILED))
     if not result.ok:
-        _count_failure(uow, user, policy, "password")
+        _count_failure(uow, user, policy, "password", email)
         raise KeepChanges(Unauthenticated(LOGIN_FAILED))
     state = identity_repo.user_security(uow.session, user_id=user.id, now=uow.now, lock=True)
     state.failed_count, state.updated_at = 0, uow.now

@@ -21,4 +21,5 @@ def authorize(uow: UnitOfWork, actor: Actor, action: Action, resource: Resource,
         uow.record_denial(f"{resource.kind}.{action}", org_id=actor.org_id, actor=actor, decision=decision,
                           object_type=str(resource.kind), object_id=resource.id, patient_id=patient_id)
         raise Forbidden(decision)
+    uow.allowed(decision)  # its reasons go into the events this unit records
     return decision

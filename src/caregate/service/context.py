@@ -7,7 +7,7 @@ but the refusal itself is recorded, in a transaction of its own, after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -15,13 +15,14 @@ from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Any
 
 from caregate.audit import log
+from caregate.audit.keys import LazyKeyring
 from caregate.clock import Clock, SystemClock
 from caregate.config import Settings
 from caregate.engine import Context, Decision, IndexCache
 from caregate.identity.crypto import SecretBox, new_key_text
 from caregate.identity.passwords import Passwords
 from caregate.identity.ratelimit import RateLimiter, limiter_for
-from caregate.service.errors import Forbidden, KeepChanges, ServiceError
+from caregate.service.errors import KeepChanges, ServiceError
 from caregate.store.db import Database
 
 
@@ -71,6 +72,8 @@ class Services:
         self.index_cache = IndexCache()
         self.rate_limiter: RateLimiter = limiter_for(settings.redis_url)
         self.secret_box = SecretBox.from_text(settings.secret_key or _key_from_file(settings))
+        self.keyring = LazyKeyring(key=settings.audit_key, key_file=settings.audit_key_path(),
+                                   trusted=settings.audit_trusted_keys)
 
     @contextmanager
     def unit(self, request: RequestInfo | None = None, *, write: bool = True) -> Iterator[UnitOfWork]:
@@ -78,11 +81,13 @@ class Services:
         refusal: ServiceError | None = None
         try:
             with self.db.transaction(write=write) as session:
+                uow = UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials)
                 try:
-                    yield UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials)
+                    yield uow
                 except KeepChanges as keep:
                     refusal = keep.error  # swallowed here so the transaction commits; raised below
-        except Forbidden:
+                self.seal(session, uow.now)  # chain what the unit recorded, last thing before it commits
+        except ServiceError:  # a refusal (Forbidden, a failed login ...): the change rolls back, its record stays
             self._record_denials(denials)
             raise
         self._record_denials(denials)
@@ -95,6 +100,17 @@ class Services:
         with self.db.transaction(write=True) as session:
             for record in denials:
                 log.append(session, record)
+            self.seal(session, self.clock.now())
+
+    def seal(self, session: Any, now: datetime) -> None:
+        """Chain and sign the audit events this transaction appended, and raise the alerts they trigger."""
+        from caregate.service import audit_alerts  # it imports this module
+
+        def observe(sess: Any, entries: Sequence[log.Entry]) -> None:
+            audit_alerts.evaluate(UnitOfWork(sess, self, now, RequestInfo(), []), entries)
+
+        log.seal(session, self.keyring.get(), now=now, observer=observe,
+                 checkpoint_every=self.settings.audit_checkpoint_every)
 
 
 def _key_from_file(settings: Settings) -> str:
@@ -117,6 +133,11 @@ class UnitOfWork:
         self.now = now
         self.request = request
         self._denials = denials
+        self._allowed: Decision | None = None
+
+    def allowed(self, decision: Decision) -> None:
+        """Remember the decision that allowed an action, for the events this unit records without one."""
+        self._allowed = decision
 
     def context(self, *, mfa_at: datetime | None = None, purpose: str | None = None) -> Context:
         attrs = {"purpose": purpose} if purpose else {}
@@ -124,18 +145,24 @@ class UnitOfWork:
 
     def record(self, action: str, *, org_id: str | None, actor: Any = None, decision: Decision | None = None,
                outcome: str = "allowed", **fields: Any) -> None:
-        """Write an audit event in this transaction."""
-        log.append(self.session, self._record(action, org_id, actor, decision, outcome, fields))
+        """Write an audit event in this transaction (a refusal, outcome "denied", outlives a rollback)."""
+        record = self._record(action, org_id, actor, decision, outcome, fields)
+        if outcome == "denied":
+            self._denials.append(record)  # a refused login raises, and its unit rolls back
+        else:
+            log.append(self.session, record)
 
-    def record_denial(self, action: str, *, org_id: str | None, actor: Any, decision: Decision,
+    def record_denial(self, action: str, *, org_id: str | None, actor: Any, decision: Decision | None = None,
                       **fields: Any) -> None:
         """Keep a refusal for the audit trail even though this transaction will roll back."""
         self._denials.append(self._record(action, org_id, actor, decision, "denied", fields))
 
     def _record(self, action: str, org_id: str | None, actor: Any, decision: Decision | None, outcome: str,
                 fields: dict[str, Any]) -> log.Record:
+        if decision is None and outcome == "allowed":
+            decision = self._allowed
         reasons = tuple({"kind": str(r.kind), "code": r.code, "message": r.message}
-                        for r in (decision.reasons if decision else ()))
+                        for r in (decision.reasons if decision is not None else ()))  # a denial is falsy
         who = {"actor_user_id": getattr(actor, "user_id", None), "actor_member_id": getattr(actor, "member_id", None),
                "on_behalf_of": getattr(actor, "on_behalf_of", None)}
         return log.Record(
@@ -144,8 +171,7 @@ class UnitOfWork:
             org_id=org_id,
             outcome=outcome,
             reasons=reasons,
-            ip=self.request.ip,
-            user_agent=self.request.user_agent,
-            request_id=self.request.request_id,
-            **{**who, **fields},
+            # the request's own details, unless the caller names others (e.g. a job acting for a request)
+            **{"ip": self.request.ip, "user_agent": self.request.user_agent, "request_id": self.request.request_id,
+               **who, **fields},
         )

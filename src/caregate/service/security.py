@@ -40,12 +40,14 @@ def mfa_required(uow: UnitOfWork, user: User) -> bool:
     return False
 
 
-def require_fresh(uow: UnitOfWork, actor: Actor) -> None:
-    """Sensitive operations need a password or 2FA proof within the organisation's re-auth window."""
+def require_fresh(uow: UnitOfWork, actor: Actor, *, minutes: int | None = None) -> None:
+    """Sensitive operations need a password or 2FA proof within the organisation's re-auth window (or a
+    stricter window the operation sets, like the audit export's)."""
     if actor.on_behalf_of and actor.on_behalf_of.startswith("api_key:"):
         return  # the key itself is presented on every request; scopes narrow what it may do
     org = repo.get_org(uow.session, org_id=actor.org_id)
-    minutes = org_policy(org).reauth_minutes if org else 15
+    window = org_policy(org).reauth_minutes if org else 15
+    minutes = min(window, minutes) if minutes is not None else window
     proofs = [t for t in (actor.authenticated_at, actor.mfa_at) if t is not None]
     if not proofs or uow.now - max(proofs) > timedelta(minutes=minutes):
         raise ReauthenticationRequired(

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from caregate.store import audit_guard
+
 
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
@@ -44,6 +46,7 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 15})
             _sqlite_setup(self.engine)
+            audit_guard.install_sqlite(self.engine)
         else:
             self.engine = create_engine(parsed, echo=echo, pool_pre_ping=True, pool_size=pool_size,
                                         max_overflow=pool_size)

@@ -1,0 +1,168 @@
+"""Audit trail speed: appends (one event per transaction, as requests write them) and verification.
+
+    python -m bench.audit [--pg-admin postgresql://postgres@127.0.0.1:5432/postgres] [--quick]
+
+Measured on an SQLite file and on PostgreSQL (a database of its own, created and dropped here):
+- append, 1 writer: transactions of one event each, through Services.unit() and uow.record (chain,
+  sign, insert, commit); also the same without the chain (a plain insert of the same row) for scale;
+- append, 8 writers: eight threads, into one organisation (one chain: the head lock serialises them)
+  and into eight organisations (eight chains);
+- append in batches: 100 events per transaction (a list, an import);
+- verify: events per second over a 100,000-event chain (links, checkpoints, signed head, columns).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import insert
+
+from caregate.audit import verify as verifying
+from caregate.config import Settings
+from caregate.service.context import RequestInfo, Services
+from caregate.store import migrate
+from caregate.store.audit import AuditEvent
+from caregate.store.db import Database
+
+TARGET_APPENDS, TARGET_VERIFY = 5_000, 200_000
+REQUEST = RequestInfo(ip="203.0.113.7", user_agent="bench/1.0", request_id="bench")
+
+
+def _record(services: Services, org_id: str, i: int, per_unit: int = 1) -> None:
+    with services.unit(REQUEST) as uow:
+        for j in range(per_unit):
+            uow.record("patients.read", org_id=org_id, actor_member_id="mem_bench", actor_user_id="usr_bench",
+                       object_type="patients", object_id=f"pat_{i}_{j}", patient_id=f"pat_{i % 500}",
+                       purpose="treatment", detail={"fields": ["name", "dob"]})
+
+
+def _orgs(services: Services, count: int) -> list[str]:
+    """Real organisations (alerts and settings refer to them)."""
+    from caregate.service import orgs
+    from caregate.store.ids import new_id
+    from caregate.store.tables import User
+
+    made = []
+    with services.unit() as uow:
+        for k in range(count):
+            user = User(id=new_id("usr"), email=f"bench{k}-{secrets.token_hex(3)}@example.org", name="", kind="person",
+                        created_at=uow.now)
+            uow.session.add(user)
+            uow.session.flush()
+            made.append(orgs.create(uow, name=f"Bench {k}", owner=user)[0].id)
+    return made
+
+
+def _plain(services: Services, org_id: str, i: int) -> None:
+    """The same row without the chain: what an unchained audit log would cost."""
+    with services.db.transaction(write=True) as session:
+        session.execute(insert(AuditEvent).values(
+            id=f"evt_plain_{i}_{secrets.token_hex(4)}", chain=f"plain_{org_id}", seq=i, prev_hash="0" * 64,
+            hash="0" * 64, body="{}", org_id=org_id, at=services.clock.now(), action="patients.read",
+            outcome="allowed", object_type="patients", object_id=f"pat_{i}", patient_id=f"pat_{i % 500}"))
+
+
+def _each(count: int, step: Callable[[int], None]) -> None:
+    for i in range(count):
+        step(i)
+
+
+def _rate(count: int, run: Callable[[], None]) -> float:
+    start = time.perf_counter()
+    run()
+    return count / (time.perf_counter() - start)
+
+
+def _parallel(services: Services, orgs: list[str], writers: int, each: int) -> float:
+    def work(w: int) -> None:
+        for i in range(each):
+            _record(services, orgs[w % len(orgs)], w * each + i)
+
+    def run() -> None:
+        with ThreadPoolExecutor(writers) as pool:
+            list(pool.map(work, range(writers)))
+
+    return _rate(writers * each, run)
+
+
+def _verify_rate(services: Services, org_id: str, events: int) -> tuple[float, bool]:
+    for i in range(events // 1000):
+        _record(services, org_id, i, per_unit=1000)
+    with services.unit(write=False) as uow:
+        start = time.perf_counter()
+        report = verifying.verify_chain(uow.session, services.keyring.get(), org_id)
+        elapsed = time.perf_counter() - start
+    return report.events / elapsed, report.intact
+
+
+def measure(url: str, label: str, quick: bool) -> dict[str, float | str | bool]:
+    workdir = Path(tempfile.mkdtemp(prefix="caregate-bench-audit-"))
+    db = Database(url, pool_size=10)
+    migrate.upgrade(db)
+    services = Services(db, Settings(sqlite_path=workdir / "unused.db", audit_checkpoint_every=1000))
+    n = 500 if quick else 2000
+    try:
+        single, shared, batch, verified, *eight = _orgs(services, 12)
+        _record(services, single, 0)
+        result: dict[str, float | str | bool] = {"backend": label}
+        result["plain insert, 1 writer (no chain)"] = _rate(n, lambda: _each(n, lambda i: _plain(services, single, i)))
+        result["chained 1 writer"] = _rate(n, lambda: _each(n, lambda i: _record(services, single, i)))
+        result["chained 8 writers, 1 org"] = _parallel(services, [shared], 8, n // 8)
+        result["chained 8 writers, 8 orgs"] = _parallel(services, eight, 8, n // 8)
+        result["chained, 100 per transaction"] = _rate(
+            n * 10, lambda: _each(n // 10, lambda i: _record(services, batch, i, per_unit=100)))
+        rate, intact = _verify_rate(services, verified, 20_000 if quick else 100_000)
+        result["verify"] = rate
+        result["verify intact"] = intact
+        return result
+    finally:
+        db.dispose()
+
+
+def _pg_database(admin: str) -> tuple[str, Callable[[], None]]:
+    name = f"caregate_bench_audit_{secrets.token_hex(4)}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    base = admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    return f"{base}/{name}", drop
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pg-admin", default=os.environ.get("CAREGATE_TEST_PG_ADMIN",
+                                                             "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--quick", action="store_true", help="fewer events (a smoke run)")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="caregate-bench-sqlite-") as tmp:
+        results.append(measure(f"sqlite:///{tmp}/bench.db", "SQLite (file, WAL)", args.quick))
+    url, drop = _pg_database(args.pg_admin)
+    try:
+        results.append(measure(url, "PostgreSQL 15 (local)", args.quick))
+    finally:
+        drop()
+    keys = [k for k in results[0] if k not in ("backend", "verify intact")]
+    print("| measure (events/s) | " + " | ".join(str(r["backend"]) for r in results) + " | target |")
+    print("|---|" + "---:|" * (len(results) + 1))
+    for key in keys:
+        target = TARGET_VERIFY if key == "verify" else TARGET_APPENDS if key.startswith("chained") else ""
+        print(f"| {key} | " + " | ".join(f"{float(r[key]):,.0f}" for r in results) + f" | {target:,} |"
+              if target else f"| {key} | " + " | ".join(f"{float(r[key]):,.0f}" for r in results) + " | |")
+    print("verify found the chains intact:", all(r["verify intact"] for r in results))
+
+
+if __name__ == "__main__":
+    main()

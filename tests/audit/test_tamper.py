@@ -1,0 +1,193 @@
+"""Tampering, as someone with full write access to the database would do it, is caught and located."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from audit_helpers import events, tampering, verify
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from caregate.audit import chain
+
+N = 12  # events in the chain under attack (a checkpoint every 5: at 5 and 10)
+
+
+@pytest.fixture
+def chained(services, world):
+    org_id, owner = world.org()
+    for i in range(N - len(events(services, org_id))):
+        with services.unit() as uow:  # one event per transaction: checkpoints land at 5 and 10
+            uow.record("patients.read", org_id=org_id, actor_member_id=owner.member_id, patient_id=f"pat_{i}",
+                       object_type="patients", object_id=f"pat_{i}")
+    rows = events(services, org_id)
+    assert len(rows) == N and verify(services, org_id).intact
+    return org_id, rows
+
+
+def _problem(services, org_id):
+    report = verify(services, org_id)
+    assert not report.intact, "tampering went unnoticed"
+    return report.problem
+
+
+def _relink(conn, org_id, bodies_by_seq):
+    """Rewrite the chain's hashes from the start, as an attacker without the signing key can."""
+    prev = chain.genesis(org_id)
+    for seq, body in sorted(bodies_by_seq.items()):
+        digest = chain.link(prev, body)
+        conn.execute(text("UPDATE audit_events SET body = :b, prev_hash = :p, hash = :h WHERE chain = :c AND seq = :s"),
+                     {"b": body, "p": prev, "h": digest, "c": org_id, "s": seq})
+        prev = digest
+    conn.execute(text("UPDATE audit_chain_heads SET hash = :h WHERE chain = :c"), {"h": prev, "c": org_id})
+
+
+def _edit_body(doc, **changes):
+    return chain.canonical({**json.loads(doc), **changes})
+
+
+def _bodies(rows):
+    return {r["seq"]: chain.canonical({k: v for k, v in r.items() if k != "hash"}) for r in rows}
+
+
+def test_editing_an_events_content_names_it(services, chained):
+    org_id, rows = chained
+    with tampering(services) as conn:
+        conn.execute(text("UPDATE audit_events SET body = :b WHERE chain = :c AND seq = 7"),
+                     {"b": _edit_body(_bodies(rows)[7], patient_id="pat_other"), "c": org_id})
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq, problem.event_id) == ("edited", 7, rows[6]["id"])
+
+
+def test_editing_a_searchable_column_names_it(services, chained):
+    org_id, _ = chained
+    with tampering(services) as conn:
+        conn.execute(text("UPDATE audit_events SET actor_member_id = 'mem_someone_else' WHERE chain = :c AND seq = 4"),
+                     {"c": org_id})
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq) == ("edited", 4) and "actor_member_id" in problem.message
+
+
+def test_deleting_an_event_names_the_gap(services, chained):
+    org_id, _ = chained
+    with tampering(services) as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE chain = :c AND seq = 6"), {"c": org_id})
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq) == ("missing", 6)
+
+
+def test_inserting_an_event_in_the_middle_names_where(services, chained):
+    org_id, rows = chained
+    bodies = _bodies(rows)
+    forged = _edit_body(bodies[8], id="evt_forged", action="members.read", actor_member_id=None, object_type=None,
+                        object_id=None, patient_id=None)
+    with tampering(services) as conn:
+        # make room at 8 (through negative numbers: the (chain, seq) pair is unique), then insert there
+        conn.execute(text("UPDATE audit_events SET seq = -(seq + 1) WHERE chain = :c AND seq >= 8"), {"c": org_id})
+        conn.execute(text("UPDATE audit_events SET seq = -seq WHERE chain = :c AND seq < 0"), {"c": org_id})
+        conn.execute(text(
+            "INSERT INTO audit_events (id, chain, seq, prev_hash, hash, body, org_id, at, action, outcome) "
+            "SELECT 'evt_forged', chain, 8, :prev, :hash, :body, org_id, at, 'members.read', outcome "
+            "FROM audit_events WHERE chain = :c AND seq = 9"),
+            {"prev": rows[6]["hash"], "hash": chain.link(rows[6]["hash"], forged), "body": forged, "c": org_id})
+    problem = _problem(services, org_id)
+    assert problem.seq == 9 and problem.event_id == rows[7]["id"]  # the event that no longer follows
+    assert problem.kind in ("broken-link", "reordered")
+
+
+def test_appending_a_forged_event_after_the_head_is_caught(services, chained):
+    org_id, rows = chained
+    forged = _edit_body(_bodies(rows)[N], id="evt_forged", seq=N + 1)
+    with tampering(services) as conn:
+        conn.execute(text(
+            "INSERT INTO audit_events (id, chain, seq, prev_hash, hash, body, org_id, at, action, outcome, object_type,"
+            " object_id, patient_id, actor_member_id) SELECT 'evt_forged', chain, :seq, :prev, :hash, :body, org_id,"
+            " at, action, outcome, object_type, object_id, patient_id, actor_member_id "
+            "FROM audit_events WHERE chain = :c AND seq = :last"),
+            {"seq": N + 1, "prev": rows[-1]["hash"], "hash": chain.link(rows[-1]["hash"], forged), "body": forged,
+             "c": org_id, "last": N})
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq) == ("inserted", N + 1)
+
+
+def test_swapping_two_events_names_the_first(services, chained):
+    org_id, _ = chained
+    with tampering(services) as conn:
+        conn.execute(text("UPDATE audit_events SET seq = -1 WHERE chain = :c AND seq = 3"), {"c": org_id})
+        conn.execute(text("UPDATE audit_events SET seq = 3 WHERE chain = :c AND seq = 9"), {"c": org_id})
+        conn.execute(text("UPDATE audit_events SET seq = 9 WHERE chain = :c AND seq = -1"), {"c": org_id})
+    problem = _problem(services, org_id)
+    assert problem.seq == 3 and problem.kind in ("reordered", "broken-link", "edited")
+
+
+def test_truncating_the_tail_is_caught(services, chained):
+    org_id, _ = chained
+    with tampering(services) as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE chain = :c AND seq > :s"), {"c": org_id, "s": N - 3})
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq) == ("truncated", N - 2)
+
+
+def test_truncating_the_tail_and_rewinding_the_head_is_caught_by_later_checkpoints(services, chained):
+    org_id, rows = chained
+    with tampering(services) as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE chain = :c AND seq > 7"), {"c": org_id})
+        conn.execute(text("UPDATE audit_chain_heads SET seq = 7, hash = :h WHERE chain = :c"),
+                     {"h": rows[6]["hash"], "c": org_id})
+    problem = _problem(services, org_id)
+    assert problem.kind == "truncated" and problem.seq == 8  # the checkpoint at 10 outlived the events
+
+
+def test_rebuilding_the_whole_chain_without_the_key_is_caught_at_the_first_checkpoint(services, chained):
+    org_id, rows = chained
+    bodies = _bodies(rows)
+    bodies[3] = _edit_body(bodies[3], detail={"note": "nothing to see"})
+    with tampering(services) as conn:
+        _relink(conn, org_id, bodies)
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq) == ("rebuilt", 5)  # links are consistent; the signed checkpoint is not
+
+
+def test_rebuilding_after_the_last_checkpoint_is_caught_by_the_signed_head(services, chained):
+    org_id, rows = chained
+    bodies = _bodies(rows)
+    bodies[11] = _edit_body(bodies[11], outcome="denied")
+    with tampering(services) as conn:
+        conn.execute(text("UPDATE audit_events SET outcome = 'denied' WHERE chain = :c AND seq = 11"), {"c": org_id})
+        _relink(conn, org_id, bodies)
+    problem = _problem(services, org_id)
+    assert problem.kind == "rebuilt" and problem.seq == N and "event 10" in problem.message
+
+
+def test_rebuilding_and_removing_checkpoints_is_still_caught_by_the_head(services, chained):
+    org_id, rows = chained
+    bodies = _bodies(rows)
+    bodies[2] = _edit_body(bodies[2], detail={"note": "nothing to see"})
+    with tampering(services) as conn:
+        conn.execute(text("DELETE FROM audit_checkpoints WHERE chain = :c"), {"c": org_id})
+        _relink(conn, org_id, bodies)
+    assert _problem(services, org_id).kind == "rebuilt"
+
+
+@pytest.mark.parametrize("statement", ["UPDATE audit_events SET action = 'x'", "DELETE FROM audit_events",
+                                       "UPDATE audit_checkpoints SET hash = 'x'", "DELETE FROM audit_checkpoints"])
+def test_the_database_refuses_changes_to_audit_records(services, chained, statement):
+    with pytest.raises(DBAPIError, match="append-only"), services.db.engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+def test_postgres_refuses_truncate(services, chained):
+    if not services.db.is_postgres:
+        pytest.skip("SQLite has no TRUNCATE")
+    with pytest.raises(DBAPIError, match="append-only"), services.db.engine.begin() as conn:
+        conn.execute(text("TRUNCATE audit_events"))
+
+
+def test_another_sqlite_client_cannot_delete_either(services, chained):
+    if services.db.is_postgres:
+        pytest.skip("SQLite only")
+    with sqlite3.connect(services.db.url.database) as conn, pytest.raises(sqlite3.OperationalError,
+                                                                            match="caregate_audit_retention"):
+        conn.execute("DELETE FROM audit_events")
