@@ -201,3 +201,29 @@ def test_only_owners_and_admins_change_audit_settings(client, world):
     clinician = world.member(org_id)
     r = client.patch(f"/v1/orgs/{org_id}/audit/settings", json={"retention_days": 400}, headers=clinician.headers)
     assert r.status_code == 403
+
+
+def test_alert_emails_go_to_whoever_the_engine_lets_read_the_audit_log(client, services, world):
+    org_id, owner = world.org()
+    r = client.post(f"/v1/orgs/{org_id}/roles", headers=owner.headers, json={
+        "name": "Compliance Officer", "permissions": {"audit": {"read": "org"}}})
+    assert r.status_code == 201, r.text
+    officer = world.member(org_id, roles=(r.json()["key"],))
+    team = world.team(org_id)
+    team_admin = world.member(org_id, roles=("clinician",), teams=(team,))
+    with services.unit() as uow:  # an Administrator limited to one team does not read the organisation's log
+        from caregate.store import repo
+        from caregate.store.ids import new_id
+        from caregate.store.tables import RoleAssignmentRow
+
+        uow.session.add(RoleAssignmentRow(id=new_id("ra"), org_id=org_id, membership_id=team_admin.member_id,
+                                          role_key="administrator", team_id=team, created_at=uow.now))
+        assert repo.get_org(uow.session, org_id=org_id)
+    disabled_admin = world.member(org_id, roles=("administrator",), status="disabled")
+    client.patch(f"/v1/orgs/{org_id}/security", json={"lockout": {"max_failures": 50}}, headers=owner.headers)
+    victim = world.member(org_id, roles=("clinician",))
+    for _ in range(5):
+        _wrong_password(client, victim.email)
+    sent_to = sorted({m.to_address for m in _outbox(services, org_id)})
+    assert sent_to == sorted([owner.email, officer.email])
+    assert team_admin.email not in sent_to and disabled_admin.email not in sent_to

@@ -7,7 +7,7 @@ permission index is cached, keyed by the full content of the roles and settings 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import ip_network
@@ -39,7 +39,7 @@ from caregate.service.context import Caller, UnitOfWork
 from caregate.service.errors import Forbidden, NotFound, StepRequired, Unauthenticated
 from caregate.store import repo
 from caregate.store.identity import ApiKey
-from caregate.store.tables import AuthToken, CustomRole, Location, Membership, Organisation, User
+from caregate.store.tables import AuthToken, CustomRole, Location, Membership, Organisation, RoleAssignmentRow, User
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,14 +144,12 @@ def labels(org: Organisation) -> Mapping[str, str]:
     return preset.labels if preset else {}
 
 
-def build_subject(uow: UnitOfWork, org: Organisation, member: Membership, user: User,
-                  *, roles: dict[str, Role] | None = None, api_scopes: frozenset[str] | None = None) -> Subject:
-    s = uow.session
-    roles = roles if roles is not None else org_roles(uow, org.id)
-    closure = location_closure(repo.locations(s, org_id=org.id))
+def role_assignments(rows: Sequence[RoleAssignmentRow], roles: Mapping[str, Role],
+                     closure: Mapping[str, frozenset[str]], org: Organisation) -> tuple[RoleAssignment, ...]:
+    """A member's stored role rows as the engine's assignments, with their limits and network rules."""
     role_networks = security_of(org).role_ip_allowlists
     assignments = []
-    for row in repo.roles_of(s, member_ids=[member.id])[member.id]:
+    for row in rows:
         role = roles.get(row.role_key)
         if role is None:
             continue
@@ -162,8 +160,17 @@ def build_subject(uow: UnitOfWork, org: Organisation, member: Membership, user: 
             expires_at=row.expires_at,
             # a role limited to some networks gives nothing from elsewhere; the member's other roles still apply
             conditions=(IpIn(tuple(ip_network(n) for n in networks)),) if networks else ()))
+    return tuple(assignments)
+
+
+def build_subject(uow: UnitOfWork, org: Organisation, member: Membership, user: User,
+                  *, roles: dict[str, Role] | None = None, api_scopes: frozenset[str] | None = None) -> Subject:
+    s = uow.session
+    roles = roles if roles is not None else org_roles(uow, org.id)
+    closure = location_closure(repo.locations(s, org_id=org.id))
+    assignments = role_assignments(repo.roles_of(s, member_ids=[member.id])[member.id], roles, closure, org)
     policy = org_policy(org)
-    index = uow.services.index_cache.get(tuple(assignments), policy, labels(org))
+    index = uow.services.index_cache.get(assignments, policy, labels(org))
     member_locations: set[str] = set()
     for loc in repo.locations_of(s, member_ids=[member.id])[member.id]:
         member_locations |= closure.get(loc, {loc})

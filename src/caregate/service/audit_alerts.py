@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from caregate.audit.log import Entry, patients_named
-from caregate.service import mail
+from caregate.engine import Action, Feature
+from caregate.service import audience, mail, resources
 from caregate.service.audit_settings import AuditSettings
 from caregate.service.audit_settings import load as load_settings
 from caregate.service.context import UnitOfWork
@@ -25,7 +26,6 @@ from caregate.store.ids import new_id
 FAILED = ("auth.login_failed", "auth.mfa_failed")
 LOCKOUT = "auth.lockout"
 BREAK_GLASS = "break_glass."
-ALERT_ROLES = ("owner", "administrator")
 
 
 @dataclass
@@ -137,7 +137,9 @@ def _store(uow: UnitOfWork, org_id: str, settings: AuditSettings, alert: Raised)
                      webhook_state="pending" if settings.webhook_url else "none", webhook_attempts=0)
     audit_repo.add_alert(uow.session, row)
     if settings.email_alerts:
-        for address in audit_repo.admin_emails(uow.session, org_id=org_id, role_keys=ALERT_ROLES):
+        # whoever may read the audit log is told: the engine decides, as for any notification
+        readers = audience.members_allowed(uow, org_id, Action.READ, resources.org_object(Feature.AUDIT, org_id))
+        for address in sorted({user.email for _, user in readers}):
             mail.enqueue(uow, to=address, subject=f"[caregate] {alert.severity} alert: {alert.rule.replace('_', ' ')}",
                          body=f"{alert.summary}\n\nOrganisation: {org_id}\nWhen: {uow.now.isoformat()}\n"
                          f"Event: {alert.entry.id}\nSee the audit alerts at "

@@ -35,7 +35,7 @@ from caregate.store.audit import (
     AuditPatientAccess,
     AuditSettingsRow,
 )
-from caregate.store.tables import Membership, RoleAssignmentRow, User
+from caregate.store.tables import Membership
 
 # Columns that repeat a field of the body; verification checks each still says what the body says.
 MIRRORED = ("id", "chain", "org_id", "actor_user_id", "actor_member_id", "on_behalf_of", "action", "object_type",
@@ -331,17 +331,6 @@ def get_settings_row(s: Session, *, org_id: str, lock: bool = False) -> AuditSet
 def add_settings_row(s: Session, row: AuditSettingsRow) -> None:
     s.add(row)
     s.flush()
-
-
-def admin_emails(s: Session, *, org_id: str, role_keys: Sequence[str]) -> list[str]:
-    """Emails of the organisation's active members holding one of these roles."""
-    rows = s.scalars(select(User.email).distinct()
-                     .join(Membership, Membership.user_id == User.id)
-                     .join(RoleAssignmentRow, RoleAssignmentRow.membership_id == Membership.id)
-                     .where(Membership.org_id == org_id, Membership.status == "active",
-                            RoleAssignmentRow.org_id == org_id, RoleAssignmentRow.role_key.in_(role_keys))
-                     .order_by(User.email))
-    return list(rows)
 
 
 def org_ids_with_settings(s: Session) -> list[str]:

@@ -72,6 +72,12 @@ def member_by_email(s: Session, *, org_id: str, email: str) -> Membership | None
     return s.scalars(stmt).one_or_none()
 
 
+def active_members(s: Session, *, org_id: str) -> list[tuple[Membership, User]]:
+    stmt = (select(Membership, User).join(User, User.id == Membership.user_id)
+            .where(Membership.org_id == org_id, Membership.status == "active").order_by(Membership.id))
+    return [(row[0], row[1]) for row in s.execute(stmt).all()]
+
+
 def users_by_id(s: Session, *, user_ids: Iterable[str]) -> dict[str, User]:
     ids = list(set(user_ids))
     if not ids:
