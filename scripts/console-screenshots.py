@@ -12,13 +12,17 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from playwright.sync_api import sync_playwright
 
 from caregate.api.app import create_app
 from caregate.config import Settings
+from caregate.identity import totp
 from caregate.service import demo
 from caregate.service.context import Services
 from caregate.store import migrate
@@ -34,7 +38,8 @@ def main(out: Path) -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     tmp = Path(tempfile.mkdtemp())
-    settings = Settings(sqlite_path=tmp / "demo.db", public_url=f"http://127.0.0.1:{port}", cookie_secure=False)
+    settings = Settings(sqlite_path=tmp / "demo.db", public_url=f"http://127.0.0.1:{port}", cookie_secure=False,
+                        secret_key_file=tmp / "secret.key")
     db = Database(settings.resolved_database_url())
     migrate.upgrade(db)
     services = Services(db, settings)
@@ -72,10 +77,53 @@ def main(out: Path) -> None:
             page.screenshot(path=str(out / "console-settings.png"))
             page.goto(base + o + "/seats")
             page.screenshot(path=str(out / "console-seats.png"))
+            identity_pages(browser, page, base, o, out)
             browser.close()
     finally:
         server.should_exit = True
     print(f"screenshots in {out}")
+
+
+def identity_pages(browser: Any, page: Any, base: str, o: str, out: Path) -> None:
+    """Security policy, API keys, My account with 2FA set up, then signing in with the 2FA step."""
+    page.goto(base + o + "/settings/security")
+    page.screenshot(path=str(out / "console-security.png"), full_page=True)
+    page.goto(base + o + "/api-keys")
+    page.get_by_role("link", name="Create service account").click()
+    dialog = page.locator("dialog#dialog")
+    dialog.get_by_label("Name").fill("Scribe integration")
+    dialog.get_by_label("Front Desk", exact=True).check()
+    dialog.get_by_role("button", name="Create service account").click()
+    page.get_by_role("link", name="Create API key").click()
+    dialog.get_by_label("Key name").fill("Production scribe server")
+    dialog.get_by_role("button", name="Create key").click()
+    secret = dialog.locator("#new-key-secret").get_attribute("data-value")
+    page.screenshot(path=str(out / "console-api-key-secret.png"))
+    for _ in range(7):  # the scribe calls the API: its use shows on the page
+        request = urllib.request.Request(f"{base}/v1{o.replace('/o/', '/orgs/')}/members",  # noqa: S310
+                                         headers={"Authorization": f"Bearer {secret}"})
+        urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 -- the local demo server
+    dialog.get_by_role("link", name="I have copied it").click()
+    page.screenshot(path=str(out / "console-api-keys.png"))
+
+    page.goto(base + o + "/account")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    page.screenshot(path=str(out / "console-enrolment.png"), full_page=True)
+    key = page.locator("#totp-secret").get_attribute("data-value")
+    page.get_by_label("Code the app shows now").fill(totp.code_at(key, datetime.now(UTC)))
+    page.get_by_role("button", name="Turn on two-step verification").click()
+    page.screenshot(path=str(out / "console-recovery-codes.png"))
+    page.get_by_label("I have saved my recovery codes somewhere safe").check()
+    page.get_by_role("button", name="Continue").click()
+    page.screenshot(path=str(out / "console-my-account.png"), full_page=True)
+
+    second = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    second.goto(base + "/login")
+    second.get_by_label("Email").fill(f"owner@{demo.DEMO_DOMAIN}")
+    second.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    second.get_by_role("button", name="Sign in").click()
+    second.get_by_label("Code from your authenticator app").wait_for()
+    second.screenshot(path=str(out / "console-sign-in-2fa.png"))
 
 
 if __name__ == "__main__":

@@ -148,8 +148,8 @@ def console_factory(browser: Any, live_server: str, services: Services) -> Itera
     """Make consoles: one per person, each a separate browser context (its own cookies)."""
     contexts: list[Any] = []
 
-    def make(width: int = 1280, height: int = 860) -> Console:
-        context = browser.new_context(viewport={"width": width, "height": height})
+    def make(width: int = 1280, height: int = 860, **options: Any) -> Console:
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()

@@ -7,7 +7,7 @@ are not written to the audit trail as refusals.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 
 from caregate.engine import Action, Feature, PlanFeature, Resource, Role
@@ -41,6 +41,10 @@ class NavAbilities(View):
     edit_subscription: bool
     seats: bool
     audit: bool
+    api_keys: bool = False
+    create_api_keys: bool = False
+    edit_api_keys: bool = False
+    revoke_api_keys: bool = False
 
 
 class MemberAbilities(View):
@@ -52,6 +56,8 @@ class MemberAbilities(View):
     delete: bool = False
     resend: bool = False
     revoke: bool = False
+    unlock: bool = False  # the account is locked after failed logins, and the actor may unlock it
+    send_reset: bool = False  # the actor may email them a password reset link
 
     @property
     def any(self) -> bool:
@@ -99,15 +105,21 @@ def nav(uow: UnitOfWork, actor: Actor) -> NavAbilities:
         edit_role=may(Feature.ROLES, Action.EDIT), delete_role=may(Feature.ROLES, Action.DELETE),
         settings=may(Feature.SETTINGS, Action.READ), edit_settings=may(Feature.SETTINGS, Action.EDIT),
         subscription=may(Feature.SUBSCRIPTION, Action.READ), edit_subscription=may(Feature.SUBSCRIPTION, Action.EDIT),
-        seats=may(Feature.SEATS, Action.READ), audit=may(Feature.AUDIT, Action.READ))
+        seats=may(Feature.SEATS, Action.READ), audit=may(Feature.AUDIT, Action.READ),
+        api_keys=may(Feature.API_KEYS, Action.READ), create_api_keys=may(Feature.API_KEYS, Action.CREATE),
+        edit_api_keys=may(Feature.API_KEYS, Action.EDIT), revoke_api_keys=may(Feature.API_KEYS, Action.DELETE))
 
 
 def _owner_attrs(member: Membership, owners: Sequence[str]) -> dict[str, object]:
     return {"last_active_owner": list(owners) == [member.id]}
 
 
-def members(uow: UnitOfWork, actor: Actor, *, member_ids: Sequence[str]) -> dict[str, MemberAbilities]:
-    """For each member, the buttons the actor's roles allow (the same checks the use cases make)."""
+def members(uow: UnitOfWork, actor: Actor, *, member_ids: Sequence[str],
+            locked: Collection[str] = ()) -> dict[str, MemberAbilities]:
+    """For each member, the buttons the actor's roles allow (the same checks the use cases make).
+
+    `locked`: the members known to be locked out (`security.lock_states`), who get an Unlock button.
+    """
     roles = org_roles(uow, actor.org_id)
     owners = repo.members_with_role(uow.session, org_id=actor.org_id, role_key=OWNER, statuses=["active"])
     out: dict[str, MemberAbilities] = {}
@@ -118,7 +130,11 @@ def members(uow: UnitOfWork, actor: Actor, *, member_ids: Sequence[str]) -> dict
         target = target_resource(uow, member, roles)
         removal = replace(target, attrs={**target.attrs, **_owner_attrs(member, owners)})
         status = member.status
+        user = repo.get_user(uow.session, user_id=member.user_id)
+        may_unlock = _may(uow, actor, Action.UNLOCK, target)
         out[member_id] = MemberAbilities(
+            unlock=member_id in locked and may_unlock,
+            send_reset=status == "active" and user is not None and user.kind == "person" and may_unlock,
             change_roles=status != "archived" and _may(uow, actor, Action.CHANGE_ROLE, target),
             disable=status == "active" and _may(uow, actor, Action.DISABLE, removal),
             enable=status == "disabled" and _may(uow, actor, Action.DISABLE, target),

@@ -3,7 +3,8 @@ authentication for sensitive operations, and unlocking accounts."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,10 +13,11 @@ from caregate.engine import Action, Feature
 from caregate.identity.policy import SecurityPolicy, networks_allow, strictest
 from caregate.service import resources
 from caregate.service.actors import Actor, org_roles
-from caregate.service.authz import authorize
+from caregate.service.authz import authorize, check
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Invalid, NotFound, ReauthenticationRequired
 from caregate.service.orgs import settings_of
+from caregate.service.views import View
 from caregate.store import identity_repo, repo
 from caregate.store.tables import Organisation, User
 
@@ -102,6 +104,35 @@ def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+class LockView(View):
+    """A member's account locked after failed logins: until when, or until someone unlocks it."""
+
+    member_id: str
+    locked_until: datetime | None  # None: until an Owner or Administrator unlocks it
+
+
+def lock_states(uow: UnitOfWork, actor: Actor, *, member_ids: Sequence[str]) -> dict[str, LockView]:
+    """Which of these members are locked out now, among those the actor may unlock (read only)."""
+    from caregate.service.members import target_resource
+
+    rows = [m for m in (repo.get_member(uow.session, org_id=actor.org_id, member_id=i) for i in member_ids[:200])
+            if m is not None]
+    states = identity_repo.security_states(uow.session, user_ids=[m.user_id for m in rows])
+    roles = org_roles(uow, actor.org_id)
+    out: dict[str, LockView] = {}
+    for member in rows:
+        state = states.get(member.user_id)
+        if state is None or not _locked(state.locked, state.locked_until, uow.now):
+            continue
+        if check(uow, actor, Action.UNLOCK, target_resource(uow, member, roles)).allowed:
+            out[member.id] = LockView(member_id=member.id, locked_until=None if state.locked else state.locked_until)
+    return out
+
+
+def _locked(locked: bool, until: datetime | None, now: datetime) -> bool:
+    return locked or (until is not None and now < until)
+
+
 def unlock(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
     """Lift a lockout (after too many failed logins) so the person can try again."""
     from caregate.service.members import load_target
@@ -121,4 +152,4 @@ def unlock(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
 
 def is_locked(uow: UnitOfWork, user: User) -> bool:
     state = identity_repo.user_security(uow.session, user_id=user.id, now=uow.now)
-    return state.locked or (state.locked_until is not None and uow.now < state.locked_until)
+    return _locked(state.locked, state.locked_until, uow.now)

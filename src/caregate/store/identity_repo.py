@@ -45,6 +45,13 @@ def user_security(s: Session, *, user_id: str, now: datetime, lock: bool = False
     return row
 
 
+def security_states(s: Session, *, user_ids: Sequence[str]) -> dict[str, UserSecurity]:
+    """The lockout and 2FA state of several people, read only (no row is created for those without one)."""
+    if not user_ids:
+        return {}
+    return {row.user_id: row for row in s.scalars(select(UserSecurity).where(UserSecurity.user_id.in_(user_ids)))}
+
+
 def active_memberships(s: Session, *, user_id: str) -> list[tuple[Organisation, Membership]]:
     return [(o, m) for o, m in orgs_of_user(s, user_id=user_id) if m.status == "active"]
 

@@ -17,6 +17,7 @@ import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
@@ -30,7 +31,10 @@ from caregate.service.errors import (
     Forbidden,
     Invalid,
     NotFound,
+    ReauthenticationRequired,
     ServiceError,
+    StepRequired,
+    TooManyRequests,
     Unauthenticated,
 )
 from caregate.service.views import MeView, OrgView
@@ -38,7 +42,9 @@ from caregate.web import security
 from caregate.web.templating import render
 
 log = structlog.get_logger("caregate.web")
-ERROR_STATUS = {NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409, ConfirmationRequired: 409}
+ERROR_STATUS = {NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409, ConfirmationRequired: 409,
+                TooManyRequests: 429}
+MAX_CARRIED = 1000  # form fields a re-authentication carries back to the action it interrupted
 ClientIp = Callable[[Request, list[str]], str | None]
 
 
@@ -119,8 +125,9 @@ def page(request: Request, org_id: str, section: str = "") -> Iterator[Page]:
                    flash, section)
 
 
-def with_flash(request: Request, response: Response, message: str) -> Response:
-    token = request.cookies.get(security.SESSION_COOKIE)
+def with_flash(request: Request, response: Response, message: str, *, token: str | None = None) -> Response:
+    """Carry a message to the next page, signed with the login session's token (a new one if given)."""
+    token = token or request.cookies.get(security.SESSION_COOKIE)
     if token:
         response.set_cookie(security.FLASH_COOKIE, security.sign_flash(token, message), max_age=120, path="/",
                             httponly=True, samesite="lax", secure=services_of(request).settings.cookie_secure)
@@ -145,16 +152,53 @@ def error_page(request: Request, status: int, title: str, detail: str, problems:
 
 
 def _service_error(request: Request, exc: ServiceError) -> Response:
+    if isinstance(exc, StepRequired):
+        return to_step(request)
     if isinstance(exc, Unauthenticated):
         return to_login(request)
     status = next((code for cls, code in ERROR_STATUS.items() if isinstance(exc, cls)), 400)
     problems = exc.problems if isinstance(exc, Invalid) and exc.problems != [exc.detail] else []
-    titles = {404: "Not found", 403: "Not allowed", 409: "Not possible right now", 422: "Please check"}
-    return error_page(request, status, titles.get(status, "Something is not right"), exc.detail, problems)
+    titles = {404: "Not found", 403: "Not allowed", 409: "Not possible right now", 422: "Please check",
+              429: "Too many attempts"}
+    response = error_page(request, status, titles.get(status, "Something is not right"), exc.detail, problems)
+    if isinstance(exc, TooManyRequests):
+        response.headers["retry-after"] = str(exc.retry_after)
+    return response
+
+
+def _current(request: Request) -> str:
+    return request.url.path + (f"?{request.url.query}" if request.url.query else "")
+
+
+def to_step(request: Request) -> Response:
+    """The login still owes a step (2FA, enrolment, a new password): go there, keeping the session."""
+    target = _current(request) if request.method == "GET" else "/"
+    url = "/login/step" if target == "/" else f"/login/step?next={quote(target, safe='')}"
+    return redirect(request, url) if is_htmx(request) else RedirectResponse(url, status_code=303)
+
+
+async def _carried(request: Request) -> list[tuple[str, str]]:
+    """What the interrupted form sent (never its CSRF token), to send again once the person is confirmed."""
+    if request.method not in security.UNSAFE_METHODS or not request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        return []
+    form = await request.form()
+    return [(k, v) for k, v in form.multi_items() if k != security.CSRF_FIELD and isinstance(v, str)][:MAX_CARRIED]
+
+
+async def _reauthentication(request: Request, exc: ReauthenticationRequired) -> Response:
+    from caregate.web.routes import reauth  # the prompt is a page, and pages are built on this module
+
+    carried = await _carried(request)
+    try:
+        response: Response = await run_in_threadpool(reauth.prompt, request, exc, carried)
+    except ServiceError as again:  # e.g. the session ended meanwhile
+        return _service_error(request, again)
+    return response
 
 
 def to_login(request: Request) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = _current(request)
     url = "/login" if target == "/" or request.method != "GET" else f"/login?next={quote(target, safe='')}"
     response = redirect(request, url) if is_htmx(request) else RedirectResponse(url, status_code=303)
     security.clear_session_cookie(response, secure=services_of(request).settings.cookie_secure)
@@ -180,6 +224,21 @@ async def _csrf_refusal(request: Request) -> Response | None:
     return None
 
 
+async def _answer(request: Request, original: Callable[[Request], Coroutine[Any, Any, Response]]) -> Response:
+    try:
+        return await original(request)
+    except ReauthenticationRequired as exc:
+        interrupted = exc  # answered below, outside this handler: the prompt reads the database
+    except ServiceError as exc:
+        return _service_error(request, exc)
+    except RequestValidationError as exc:
+        problems = [f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}" for e in exc.errors()][:20]
+        return error_page(request, 422, "Please check", "Some of what was sent is not valid.", problems)
+    except HTTPException as exc:
+        return error_page(request, exc.status_code, "Not possible", str(exc.detail))
+    return await _reauthentication(request, interrupted)
+
+
 class WebRoute(APIRoute):
     """A console route: CSRF-checked, its errors rendered as pages, its responses given the page headers."""
 
@@ -190,16 +249,7 @@ class WebRoute(APIRoute):
             response = await _csrf_refusal(request)
             if response is None:
                 try:
-                    response = await original(request)
-                except ServiceError as exc:
-                    response = _service_error(request, exc)
-                except RequestValidationError as exc:
-                    problems = [f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg')}"
-                                for e in exc.errors()][:20]
-                    response = error_page(request, 422, "Please check", "Some of what was sent is not valid.",
-                                          problems)
-                except HTTPException as exc:
-                    response = error_page(request, exc.status_code, "Not possible", str(exc.detail))
+                    response = await _answer(request, original)
                 except Exception:  # a page, not a stack trace; the log has the details
                     log.exception("console error", path=request.url.path)
                     response = error_page(request, 500, "Something went wrong",

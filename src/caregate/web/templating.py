@@ -29,11 +29,19 @@ def words(value: object) -> str:
     return str(value).replace("_", " ")
 
 
+def sentence(text: str) -> str:
+    """A service message as a sentence: 'the code is wrong' -> 'The code is wrong.'"""
+    text = text.strip()
+    if not text:
+        return text
+    return text[:1].upper() + text[1:] + ("" if text.endswith((".", "!", "?", ":")) else ".")
+
+
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined,
                       trim_blocks=True, lstrip_blocks=True, auto_reload=False)
-    env.filters.update(money=money, day=day, words=words)
+    env.filters.update(money=money, day=day, words=words, sentence=sentence)
     env.globals.update(version=__version__)
     return env
 

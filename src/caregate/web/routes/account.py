@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from caregate.service import auth, members
+from caregate.service import auth, members, passwords
 from caregate.service.errors import Invalid, Unauthenticated
 from caregate.web import security
 from caregate.web.edge import WebRoute, caller_of, html, services_of, to_login
+from caregate.web.routes.steps import after_step, password_problems, signed_in
 from caregate.web.templating import render
 
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
@@ -23,15 +24,6 @@ def _public_page(request: Request, template: str, status: int = 200, **values: o
     token = request.cookies.get(security.PRE_COOKIE) or security.new_pre_token()
     response = html(render(template, csrf=token, **values), status)
     security.set_pre_cookie(response, token, secure=services_of(request).settings.cookie_secure)
-    return response
-
-
-def _signed_in(request: Request, token: str, url: str) -> Response:
-    settings = services_of(request).settings
-    response = RedirectResponse(url, status_code=303)
-    security.set_session_cookie(response, token, max_age=settings.token_ttl_minutes * 60,
-                                secure=settings.cookie_secure)
-    response.delete_cookie(security.PRE_COOKIE, path="/")
     return response
 
 
@@ -48,10 +40,15 @@ def index(request: Request) -> Response:
     return RedirectResponse(f"/o/{me.organisations[0].id}/team", status_code=303)
 
 
+NOTICES = {"reset": "Your new password is set, and every session that used the old one has ended. Sign in with it.",
+           "everywhere": "You are signed out everywhere: on this device and on every other one."}
+
+
 @router.get("/login")
-def login_page(request: Request, next_: Annotated[str | None, Query(alias="next", max_length=500)] = None
-               ) -> Response:
-    return _public_page(request, "login.html", next=security.safe_next(next_), email="", error=None)
+def login_page(request: Request, next_: Annotated[str | None, Query(alias="next", max_length=500)] = None,
+               done: Annotated[str, Query(max_length=20)] = "") -> Response:
+    return _public_page(request, "login.html", next=security.safe_next(next_), email="", error=None,
+                        notice=NOTICES.get(done))
 
 
 @router.post("/login")
@@ -60,11 +57,13 @@ def login(request: Request, email: Email, password: Password,
     caller = caller_of(request)
     try:
         with services_of(request).unit(caller.request) as uow:
-            token = auth.login(uow, email=email, password=password)
+            view = auth.login(uow, email=email, password=password)
     except Unauthenticated as exc:
         return _public_page(request, "login.html", 401, next=security.safe_next(next_), email=email,
-                            error=exc.detail)
-    return _signed_in(request, token.token, security.safe_next(next_))
+                            error=exc.detail, notice=None)
+    nxt = security.safe_next(next_)
+    # a step still owed (2FA, enrolment, a new password) comes first; /login/step knows which
+    return signed_in(request, view.token, nxt if view.status == "active" else after_step(nxt))
 
 
 @router.post("/logout")
@@ -96,4 +95,48 @@ def accept(request: Request, token: Annotated[str, Form(max_length=300)], passwo
     except Invalid as exc:
         return _public_page(request, "accept.html", 422, token=token, name=name,
                             problems=[exc.detail] + [p for p in exc.problems if p != exc.detail])
-    return _signed_in(request, login.token, f"/o/{org_id}/team")
+    home = f"/o/{org_id}/team"
+    return signed_in(request, login.token, home if login.status == "active" else after_step(home))
+
+
+# --- forgotten password --------------------------------------------------------------------------------
+
+FORGOT_SENT = ("If {email} belongs to a caregate account, a link to set a new password is on its way. It works "
+               "once, for a limited time. No email? Check the address and your spam folder, or ask your practice "
+               "manager to send you a link.")
+
+
+@router.get("/forgot")
+def forgot_page(request: Request) -> Response:
+    return _public_page(request, "forgot.html", email="", sent=None)
+
+
+@router.post("/forgot")
+def forgot(request: Request, email: Email) -> Response:
+    """The same answer whether or not the address is known: the page must not tell who has an account."""
+    caller = caller_of(request)
+    with services_of(request).unit(caller.request) as uow:
+        passwords.forgot(uow, email=email)
+    return _public_page(request, "forgot.html", email=email, sent=FORGOT_SENT.format(email=email.strip()))
+
+
+@router.get("/reset")
+def reset_page(request: Request, token: Annotated[str, Query(max_length=300)] = "") -> Response:
+    return _public_page(request, "reset.html", token=token, problems=[])
+
+
+@router.post("/reset")
+def reset(request: Request, token: Annotated[str, Form(max_length=300)], new_password: Password,
+          confirm_password: Password) -> Response:
+    if new_password != confirm_password:
+        return _public_page(request, "reset.html", 422, token=token,
+                            problems=["The new password and its confirmation are not the same."])
+    caller = caller_of(request)
+    try:
+        with services_of(request).unit(caller.request) as uow:
+            passwords.reset(uow, token=token, new_password=new_password)
+    except Invalid as exc:
+        return _public_page(request, "reset.html", 422, token=token, problems=password_problems(exc))
+    response = RedirectResponse("/login?done=reset", status_code=303)
+    security.clear_session_cookie(response, secure=services_of(request).settings.cookie_secure)
+    return response

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from caregate.service import abilities, billing, members, structure
+from caregate.service import abilities, billing, members, passwords, security, structure
 from caregate.service.errors import ConfirmationRequired, Conflict, Forbidden, Invalid, ServiceError
 from caregate.service.views import MemberView
 from caregate.web.edge import Page, WebRoute, done, page
@@ -44,9 +44,11 @@ def team(request: Request, org_id: OrgId, q: Annotated[str, Query(max_length=100
         result = members.page(p.uow, p.actor, search=q.strip() or None, statuses=[status] if status else None,
                               after=after, limit=PAGE_SIZE)
         items = sorted(result.items, key=lambda m: ((m.name or m.email).lower(), m.email))
-        can = abilities.members(p.uow, p.actor, member_ids=[m.id for m in items])
+        ids = [m.id for m in items]
+        locks = security.lock_states(p.uow, p.actor, member_ids=ids)
+        can = abilities.members(p.uow, p.actor, member_ids=ids, locked=set(locks))
         values = {"members": items, "total": result.total, "next_cursor": result.next_cursor, "can": can,
-                  "q": q, "status": status, **structure_names(p)}
+                  "locks": locks, "q": q, "status": status, **structure_names(p)}
         if p.fragment and request.headers.get("hx-target") == "member-results":
             return p.render("team/_results.html", **values)
         return p.render("team/list.html", **values)
@@ -175,6 +177,23 @@ def set_status(request: Request, org_id: OrgId, member_id: MemberId,
     with page(request, org_id, "team") as p:
         view = members.set_status(p.uow, p.actor, member_id=member_id, change=change)
     return done(request, f"/o/{org_id}/team", f"{view.name or view.email} {STATUS_DONE[change]}.")
+
+
+@router.post("/o/{org_id}/team/{member_id}/unlock")
+def unlock(request: Request, org_id: OrgId, member_id: MemberId) -> Response:
+    with page(request, org_id, "team") as p:
+        view = members.get(p.uow, p.actor, member_id=member_id)
+        security.unlock(p.uow, p.actor, member_id=member_id)
+    return done(request, f"/o/{org_id}/team", f"{view.name or view.email} is unlocked and can sign in again.")
+
+
+@router.post("/o/{org_id}/team/{member_id}/password-reset")
+def send_reset(request: Request, org_id: OrgId, member_id: MemberId) -> Response:
+    with page(request, org_id, "team") as p:
+        view = members.get(p.uow, p.actor, member_id=member_id)
+        passwords.send_reset_for_member(p.uow, p.actor, member_id=member_id)
+    return done(request, f"/o/{org_id}/team", f"A link to set a new password went to {view.email}. You do not see "
+                "or choose the password; the link works once.")
 
 
 @router.post("/o/{org_id}/team/{member_id}/invitation/{what}")

@@ -49,6 +49,32 @@
     }
   }, true);
 
+  // Copy buttons: copy the target's data-value (or its text) and say so where a screen reader hears it.
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var target = document.getElementById(button.getAttribute("data-copy"));
+    var status = document.getElementById(button.getAttribute("data-copy") + "-copied");
+    if (!target) { return; }
+    var text = target.getAttribute("data-value");
+    if (text === null) {
+      text = Array.prototype.map.call(target.querySelectorAll("li"), function (li) { return li.textContent.trim(); })
+        .join("\n") || target.textContent.trim();
+    }
+    function said(message) { if (status) { status.textContent = message; } }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { said("Copied."); },
+        function () { said("Could not copy: select the text and copy it."); });
+    } else {
+      var range = document.createRange();
+      range.selectNodeContents(target);
+      var selection = window.getSelection();
+      selection.removeAllRanges();
+      selection.addRange(range);
+      said(document.execCommand && document.execCommand("copy") ? "Copied." : "Selected: press Ctrl+C to copy.");
+    }
+  });
+
   // Close an open menu (<details>) with Escape or a click elsewhere.
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }
