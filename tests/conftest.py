@@ -86,7 +86,8 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(sqlite_path=tmp_path / "unused.db", public_url="http://testserver", smtp_url="",
-                    argon2_time_cost=1, argon2_memory_kib=1024, secret_key=TEST_SECRET_KEY, redis_url="")
+                    argon2_time_cost=1, argon2_memory_kib=1024, secret_key=TEST_SECRET_KEY, redis_url="",
+                    login_failure_floor_ms=0)
 
 
 # Cheap hashing in tests; production parameters are tested once in tests/identity.

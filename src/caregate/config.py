@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     secret_key_file: Path = Path("var") / "secret.key"
     login_ip_failures_per_15min: int = Field(default=50, ge=1, le=100_000)
     reset_ttl_minutes: int = Field(default=60, ge=5, le=24 * 60)
+    login_failure_floor_ms: int = Field(default=1000, ge=0, le=10_000, description="a refused login answers no "
+                                        "sooner than this, so its time does not tell why it was refused")
     argon2_time_cost: int = Field(default=3, ge=1, le=10)
     argon2_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
     audit_key: str = Field(default="", description="Ed25519 key signing audit chain heads: base64 of the 32-byte "

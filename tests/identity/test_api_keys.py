@@ -165,3 +165,13 @@ def test_malformed_or_unknown_keys(client, world, token):
     org_id, _ = world.org()
     r = client.get(f"/v1/orgs/{org_id}/teams", headers=bearer(token))
     assert r.status_code == 401 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_a_refused_request_still_counts_as_use_of_the_key(client, world):
+    org_id, owner = world.org()
+    account = make_account(client, org_id, owner.headers)
+    key = make_key(client, org_id, owner.headers, account["id"], scopes=["teams:read"])
+    assert client.get(f"/v1/orgs/{org_id}/teams", headers=bearer(key["key"])).status_code == 200
+    assert client.get(f"/v1/orgs/{org_id}/roles", headers=bearer(key["key"])).status_code == 403
+    (listed,) = client.get(f"/v1/orgs/{org_id}/service-accounts/{account['id']}/keys", headers=owner.headers).json()
+    assert sum(listed["usage_by_day"].values()) == 2 and listed["last_used_at"] is not None

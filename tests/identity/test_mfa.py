@@ -140,3 +140,40 @@ def test_bad_codes_are_clear_4xx(client, world, clock):
         assert r.status_code == 422, (body, r.text)
         assert r.headers["content-type"] == "application/problem+json"
     assert client.post("/v1/auth/mfa/totp/confirm", json={"code": "abcdef"}, headers=pending).status_code in (401, 422)
+
+
+def test_abandoning_a_re_enrolment_keeps_the_working_authenticator(client, world, clock):
+    org_id, _ = world.org()
+    clin = world.member(org_id, roles=("clinician",))
+    secret, _ = enrol(client, clock, clin.headers)
+    again = client.post("/v1/auth/mfa/totp", headers=clin.headers)  # a new phone, then never confirmed
+    assert again.status_code == 200 and again.json()["secret"] != secret
+    clock.advance(minutes=1)
+    pending = bearer(login(client, clin.email).json()["token"])
+    ok = client.post("/v1/auth/mfa/verify", json={"code": totp.code_at(secret, clock.now())}, headers=pending)
+    assert ok.status_code == 200  # the old authenticator still works
+    # confirming the new one replaces the old one
+    new_secret = again.json()["secret"]
+    confirm = client.post("/v1/auth/mfa/totp/confirm", json={"code": totp.code_at(new_secret, clock.now())},
+                          headers=pending)
+    assert confirm.status_code == 200
+    clock.advance(minutes=1)
+    pending = bearer(login(client, clin.email).json()["token"])
+    assert client.post("/v1/auth/mfa/verify", json={"code": totp.code_at(secret, clock.now())},
+                       headers=pending).status_code == 401
+    assert client.post("/v1/auth/mfa/verify", json={"code": totp.code_at(new_secret, clock.now())},
+                       headers=pending).status_code == 200
+
+
+def test_changing_2fa_uses_the_organisations_reauth_window(client, world, clock):
+    org_id, owner = world.org()
+    clin = world.member(org_id, roles=("clinician",))
+    client.patch(f"/v1/orgs/{org_id}/security", json={"reauth_minutes": 5, "sessions": {"idle_minutes": 60}},
+                 headers=owner.headers)
+    headers = bearer(login(client, clin.email).json()["token"])
+    enrol(client, clock, headers)
+    clock.advance(minutes=6)
+    r = client.post("/v1/auth/mfa/recovery-codes", headers=headers)
+    assert r.status_code == 401 and r.json()["type"] == "urn:caregate:problem:reauthentication-required"
+    client.post("/v1/auth/reauthenticate", json={"password": "correct horse battery staple"}, headers=headers)
+    assert client.post("/v1/auth/mfa/recovery-codes", headers=headers).status_code == 200

@@ -219,7 +219,7 @@ def test_api_keys_secret_is_shown_once_and_the_key_works(web, world, services):
         assert api.get(f"/v1/orgs/{org_id}/roles", headers={"Authorization": f"Bearer {secret}"}).status_code == 403
     listing = web.get(f"/o/{org_id}/api-keys/{account}").text
     key_id = re.search(r'id="key-(key_\w+)"', listing).group(1)  # type: ignore[union-attr]
-    assert re.search(rf'id="usage-{key_id}">1<', listing)  # the refused request rolled back with its count
+    assert re.search(rf'id="usage-{key_id}">2<', listing)  # the refused request used the key too
     r = web.post(f"/o/{org_id}/api-keys/{account}/keys/{key_id}/revoke", data={"csrf_token": token})
     assert r.status_code == 303
     with TestClient(web.app) as api:

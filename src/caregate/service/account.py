@@ -69,9 +69,9 @@ def pending_enrolment(uow: UnitOfWork, caller: Caller, *, secret: str) -> mfa.En
     already holds its secret: the page that showed it sends it back. None if it is not the pending one."""
     who = authenticate(uow, caller, allow_steps=True)
     sec = identity_repo.security_states(uow.session, user_ids=[who.user.id]).get(who.user.id)
-    if who.session is None or sec is None or sec.totp_secret is None or sec.totp_confirmed_at is not None:
+    if who.session is None or sec is None or sec.totp_pending is None:
         return None
-    stored = uow.services.secret_box.open(sec.totp_secret, context=f"totp:{who.user.id}")
+    stored = uow.services.secret_box.open(sec.totp_pending, context=f"totp:{who.user.id}")
     if len(secret) > 64 or not hmac.compare_digest(stored.encode(), secret.encode()):
         return None
     uri = totp.provisioning_uri(stored, account=who.user.email, issuer=mfa.ISSUER)

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from caregate.engine import FEATURE_ACTIONS, Action, Feature
 from caregate.identity import secrets as tokens
@@ -119,8 +120,13 @@ def resolve(uow: UnitOfWork, token: str) -> tuple[ApiKey, User]:
     if not verdict.allowed:
         raise TooManyRequests(f"this key may make {key.rate_limit_per_minute} requests a minute; "
                               f"try again in {verdict.retry_after} s", retry_after=verdict.retry_after)
-    key.last_used_at = uow.now
-    identity_repo.count_key_use(uow.session, key_id=key.id, day=uow.now.strftime("%Y-%m-%d"))
+    key_id, now = key.id, uow.now
+
+    def count_use(session: Any) -> None:
+        identity_repo.touch_key(session, key_id=key_id, at=now)
+        identity_repo.count_key_use(session, key_id=key_id, day=now.strftime("%Y-%m-%d"))
+
+    uow.even_if_refused(count_use)  # a request the engine then refuses still used the key
     return key, user
 
 

@@ -7,7 +7,7 @@ but the refusal itself is recorded, in a transaction of its own, after it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -78,26 +78,30 @@ class Services:
     @contextmanager
     def unit(self, request: RequestInfo | None = None, *, write: bool = True) -> Iterator[UnitOfWork]:
         denials: list[log.Record] = []
+        redo: list[Callable[[Any], None]] = []
         refusal: ServiceError | None = None
         try:
             with self.db.transaction(write=write) as session:
-                uow = UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials)
+                uow = UnitOfWork(session, self, self.clock.now(), request or RequestInfo(), denials, redo)
                 try:
                     yield uow
                 except KeepChanges as keep:
                     refusal = keep.error  # swallowed here so the transaction commits; raised below
                 self.seal(session, uow.now)  # chain what the unit recorded, last thing before it commits
         except ServiceError:  # a refusal (Forbidden, a failed login ...): the change rolls back, its record stays
-            self._record_denials(denials)
+            self._record_denials(denials, redo)
             raise
-        self._record_denials(denials)
+        self._record_denials(denials, [])
         if refusal is not None:
             raise refusal
 
-    def _record_denials(self, denials: list[log.Record]) -> None:
-        if not denials:
+    def _record_denials(self, denials: list[log.Record], redo: list[Callable[[Any], None]]) -> None:
+        """Write, after a rollback, what must outlive it: refusals, and bookkeeping such as key use."""
+        if not denials and not redo:
             return
         with self.db.transaction(write=True) as session:
+            for again in redo:
+                again(session)
             for record in denials:
                 log.append(session, record)
             self.seal(session, self.clock.now())
@@ -127,13 +131,20 @@ class UnitOfWork:
     """One transaction of one request, with the moment it started and who sent it."""
 
     def __init__(self, session: Any, services: Services, now: datetime, request: RequestInfo,
-                 denials: list[log.Record]) -> None:
+                 denials: list[log.Record], redo: list[Callable[[Any], None]] | None = None) -> None:
         self.session = session
         self.services = services
         self.now = now
         self.request = request
         self._denials = denials
+        self._redo = redo if redo is not None else []
         self._allowed: Decision | None = None
+
+    def even_if_refused(self, write: Callable[[Any], None]) -> None:
+        """Do `write` in this transaction, and again in the refusals' one if this transaction rolls back
+        (for bookkeeping that must count every request, such as an API key's use)."""
+        write(self.session)
+        self._redo.append(write)
 
     def allowed(self, decision: Decision) -> None:
         """Remember the decision that allowed an action, for the events this unit records without one."""

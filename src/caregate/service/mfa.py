@@ -123,10 +123,11 @@ def start_totp(uow: UnitOfWork, caller: Caller) -> EnrolmentView:
         raise Invalid("this is for a person's login session")
     state = identity_repo.user_security(uow.session, user_id=who.user.id, now=uow.now, lock=True)
     if state.totp_confirmed_at is not None:
-        _require_recent_proof(uow, row)
+        _require_recent_proof(uow, who.user, row)
     secret = totp.new_secret()
-    state.totp_secret = uow.services.secret_box.seal(secret, context=f"totp:{who.user.id}")
-    state.totp_confirmed_at, state.totp_last_step, state.updated_at = None, None, uow.now
+    # the new seed waits beside the working one: abandoning a re-enrolment must not switch 2FA off
+    state.totp_pending = uow.services.secret_box.seal(secret, context=f"totp:{who.user.id}")
+    state.updated_at = uow.now
     uri = totp.provisioning_uri(secret, account=who.user.email, issuer=ISSUER)
     return EnrolmentView(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri))
 
@@ -139,11 +140,12 @@ def confirm_totp(uow: UnitOfWork, caller: Caller, *, code: str) -> RecoveryCodes
     if not totp.well_formed(code):
         raise Invalid("a code is 6 digits")
     state = identity_repo.user_security(uow.session, user_id=who.user.id, now=uow.now, lock=True)
-    if state.totp_secret is None or state.totp_confirmed_at is not None:
+    if state.totp_pending is None:
         raise Conflict("start enrolment first (POST /v1/auth/mfa/totp)")
-    step = totp.matching_step(_seed(uow, who.user, state.totp_secret), code, uow.now, last_step=None)
+    step = totp.matching_step(_seed(uow, who.user, state.totp_pending), code, uow.now, last_step=None)
     if step is None:
         raise Invalid("that code does not match; check the time on your phone and try the next code")
+    state.totp_secret, state.totp_pending = state.totp_pending, None
     state.totp_confirmed_at, state.totp_last_step, state.updated_at = uow.now, step, uow.now
     row.mfa_at = uow.now
     recovery = _new_recovery_codes(uow, who.user)
@@ -164,7 +166,7 @@ def _new_recovery_codes(uow: UnitOfWork, user: User) -> list[str]:
 def regenerate_recovery_codes(uow: UnitOfWork, caller: Caller) -> RecoveryCodesView:
     who = authenticate(uow, caller)
     assert who.session is not None
-    _require_recent_proof(uow, who.session)
+    _require_recent_proof(uow, who.user, who.session)
     state = identity_repo.user_security(uow.session, user_id=who.user.id, now=uow.now)
     if state.totp_confirmed_at is None and not state.mfa_email:
         raise Conflict("set up two-factor authentication first")
@@ -176,19 +178,21 @@ def disable(uow: UnitOfWork, caller: Caller) -> None:
     """Turn 2FA off, unless one of the person's organisations requires it of their role."""
     who = authenticate(uow, caller)
     assert who.session is not None
-    _require_recent_proof(uow, who.session)
+    _require_recent_proof(uow, who.user, who.session)
     if security.mfa_required(uow, who.user):
         raise Conflict("an organisation you belong to requires two-factor authentication for your role")
     state = identity_repo.user_security(uow.session, user_id=who.user.id, now=uow.now, lock=True)
-    state.totp_secret = state.totp_confirmed_at = state.totp_last_step = None
+    state.totp_secret = state.totp_pending = state.totp_confirmed_at = state.totp_last_step = None
     state.mfa_email, state.updated_at = False, uow.now
     identity_repo.replace_recovery_codes(uow.session, user_id=who.user.id, rows=[])
     uow.record("auth.mfa_disabled", org_id=None, actor_user_id=who.user.id)
 
 
-def _require_recent_proof(uow: UnitOfWork, row: AuthToken) -> None:
+def _require_recent_proof(uow: UnitOfWork, user: User, row: AuthToken) -> None:
+    """Changing one's second factor needs a recent proof, within the person's strictest re-auth window."""
+    minutes = security.user_policy(uow, user).reauth_minutes
     proofs = [t for t in (row.authenticated_at, row.mfa_at) if t is not None]
-    if not proofs or uow.now - max(proofs) > timedelta(minutes=15):
+    if not proofs or uow.now - max(proofs) > timedelta(minutes=minutes):
         raise ReauthenticationRequired("confirm it is you first (POST /v1/auth/reauthenticate)")
 
 

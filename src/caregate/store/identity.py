@@ -21,7 +21,8 @@ class UserSecurity(Base):
     failed_count: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     locked: Mapped[bool] = mapped_column(Boolean, default=False)  # until an Owner or Administrator unlocks
-    totp_secret: Mapped[str | None] = mapped_column(Text)  # sealed with the server key
+    totp_secret: Mapped[str | None] = mapped_column(Text)  # sealed with the server key; the confirmed seed
+    totp_pending: Mapped[str | None] = mapped_column(Text)  # a new seed waiting for its first code
     totp_confirmed_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     mfa_email: Mapped[bool] = mapped_column(Boolean, default=False)  # email codes chosen as the second factor

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -88,6 +88,10 @@ def api_keys_of(s: Session, *, org_id: str, member_id: str) -> list[ApiKey]:
     stmt = (select(ApiKey).where(ApiKey.org_id == org_id, ApiKey.membership_id == member_id)
             .order_by(ApiKey.created_at.desc(), ApiKey.id.desc()))
     return list(s.scalars(stmt))
+
+
+def touch_key(s: Session, *, key_id: str, at: datetime) -> None:
+    s.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=at))
 
 
 def count_key_use(s: Session, *, key_id: str, day: str) -> None:

@@ -26,7 +26,7 @@ router = APIRouter(tags=["authentication"])
 @router.post("/auth/login", response_model=LoginView,
              summary="Log in with email and password; the answer says which step (if any) is still owed")
 def login(body: LoginIn, svc: Svc, caller: CallerDep) -> LoginView:
-    return run_public(svc, caller, auth.login, email=body.email, password=body.password)
+    return auth.attempt_login(svc, caller.request, email=body.email, password=body.password)
 
 
 @router.post("/auth/mfa/verify", response_model=LoginView, summary="Complete the 2FA step")

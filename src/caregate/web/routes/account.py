@@ -56,8 +56,7 @@ def login(request: Request, email: Email, password: Password,
           next_: Annotated[str, Form(alias="next", max_length=500)] = "/") -> Response:
     caller = caller_of(request)
     try:
-        with services_of(request).unit(caller.request) as uow:
-            view = auth.login(uow, email=email, password=password)
+        view = auth.attempt_login(services_of(request), caller.request, email=email, password=password)
     except Unauthenticated as exc:
         return _public_page(request, "login.html", 401, next=security.safe_next(next_), email=email,
                             error=exc.detail, notice=None)

@@ -67,6 +67,7 @@ def upgrade() -> None:
         sa.Column("locked_until", caregate.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("locked", sa.Boolean(), nullable=False),
         sa.Column("totp_secret", sa.Text(), nullable=True),
+        sa.Column("totp_pending", sa.Text(), nullable=True),
         sa.Column("totp_confirmed_at", caregate.store.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("totp_last_step", sa.BigInteger(), nullable=True),
         sa.Column("mfa_email", sa.Boolean(), nullable=False),
