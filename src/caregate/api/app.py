@@ -8,7 +8,20 @@ from fastapi.responses import RedirectResponse
 from caregate import __version__
 from caregate.api import problems
 from caregate.api.middleware import EdgeMiddleware
-from caregate.api.routers import auth, checks, members, orgs, roles, structure
+from caregate.api.routers import (
+    auth,
+    checks,
+    lookup,
+    members,
+    money,
+    operations,
+    orgs,
+    patients,
+    practice,
+    roles,
+    sessions,
+    structure,
+)
 from caregate.service.context import Services
 
 DESCRIPTION = """Access control for clinic software: organisations, teams, locations, members and roles,
@@ -23,7 +36,8 @@ def create_app(services: Services) -> FastAPI:
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.services = services
     problems.install(app)
-    for module in (auth, orgs, members, roles, structure, checks):
+    for module in (auth, orgs, members, roles, structure, checks, sessions, patients, practice, money, operations,
+                   lookup):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
+from caregate.engine.catalog import CLINICAL_FEATURES
 from caregate.engine.model import (
     Action,
     Context,
@@ -160,6 +161,8 @@ def _plan_gate(subject: Subject, resource: Resource, context: Context) -> Decisi
     )
 
 
+_GATED_GRANTS = frozenset({GrantKind.SHARE, GrantKind.PATIENT_ACCESS})
+
 _MEMBER_REMOVALS = (A.CHANGE_ROLE, A.DISABLE, A.ARCHIVE, A.DELETE)
 
 FORBIDS: Mapping[Key, tuple[Forbid, ...]] = MappingProxyType(
@@ -175,6 +178,7 @@ FORBIDS: Mapping[Key, tuple[Forbid, ...]] = MappingProxyType(
         (F.SESSIONS, A.CREATE): (_owner_needs_standard_seat,),
         (F.APPOINTMENTS, A.CREATE): (_owner_needs_standard_seat,),
         (F.PATIENTS, A.ASSIGN): (_owner_needs_standard_seat,),
+        (F.PATIENTS, A.CREATE): (_owner_needs_standard_seat,),  # a creator joining the new patient's care team
         (F.ROOMS, A.CREATE): (_owner_needs_standard_seat,),
     }
 )
@@ -189,14 +193,29 @@ def _api_scope_allows(scopes: frozenset[str], feature: Feature, action: Action) 
     )
 
 
+def grant_reaches(kind: GrantKind, feature: Feature, features: frozenset[Feature]) -> bool:
+    """Whether a grant of this kind can reach a member whose roles cover `features`, for `feature`.
+
+    Shares never reach a member whose roles give no clinical sessions (a Template Manager). Explicit
+    patient access reaches the patient only for members whose roles read patients at all, and the
+    patient's clinical records only for members whose roles give clinical sessions: a grant widens
+    the reach of a role, it does not turn Front Desk or Call Center into readers of medical records.
+    """
+    if kind is GrantKind.SHARE:
+        return F.SESSIONS in features
+    if kind is GrantKind.PATIENT_ACCESS:
+        return (F.SESSIONS if feature in CLINICAL_FEATURES else feature) in features
+    return True
+
+
 def _grant_decision(subject: Subject, resource: Resource, key: Key, context: Context) -> Decision | None:
     mine = resource.grants.get(subject.member_id)
     if not mine:
         return None
     for g in mine:
         if key in g.permits and (g.until is None or context.now < g.until):
-            if g.kind is GrantKind.SHARE and F.SESSIONS not in subject.index.features:
-                continue  # shares never reach a member whose roles give no clinical sessions (Template Manager)
+            if g.kind in _GATED_GRANTS and not grant_reaches(g.kind, key[0], subject.index.features):
+                continue
             return g.decision
     return None
 
