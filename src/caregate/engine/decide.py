@@ -216,8 +216,21 @@ def _grant_decision(subject: Subject, resource: Resource, key: Key, context: Con
         if key in g.permits and (g.until is None or context.now < g.until):
             if g.kind in _GATED_GRANTS and not grant_reaches(g.kind, key[0], subject.index.features):
                 continue
+            if g.kind is GrantKind.PATIENT_ACCESS:
+                return _as_their_own(subject, key, g.decision)
             return g.decision
     return None
+
+
+def _as_their_own(subject: Subject, key: Key, granted: Decision) -> Decision:
+    """Explicit access shows a patient as the member's roles would show one of their own: it reaches the
+    patient, but a field every one of their roles hides (Front Desk: SSN, insurance, clinical summary)
+    stays hidden."""
+    rules = subject.index.rules.get(key)
+    if not rules:
+        return granted
+    hidden = frozenset.intersection(*(r.hidden for r in rules))
+    return Decision(True, granted.reasons, hidden) if hidden else granted
 
 
 def decide(subject: Subject, action: Action, resource: Resource, context: Context) -> Decision:  # noqa: PLR0912 -- one hot function, inlined on purpose

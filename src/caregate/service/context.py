@@ -116,7 +116,7 @@ class UnitOfWork:
     def _record(self, action: str, org_id: str | None, actor: Any, decision: Decision | None, outcome: str,
                 fields: dict[str, Any]) -> log.Record:
         reasons = tuple({"kind": str(r.kind), "code": r.code, "message": r.message}
-                        for r in (decision.reasons if decision else ()))
+                        for r in (decision.reasons if decision is not None else ()))
         who = {"actor_user_id": getattr(actor, "user_id", None), "actor_member_id": getattr(actor, "member_id", None),
                "on_behalf_of": getattr(actor, "on_behalf_of", None)}
         return log.Record(

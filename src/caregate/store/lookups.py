@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, select, union
+from sqlalchemy import ColumnElement, Select, and_, exists, func, select, true, union
 from sqlalchemy.orm import Session
 
 from caregate.engine.filters import Always, And, AtLocations, HasGrant, InTeams, Never, Or, Predicate
@@ -152,7 +152,7 @@ def _is_link(where: object) -> bool:
 
 
 def _compile(atoms: Sequence[Atom], m: Mapping) -> ColumnElement[bool]:
-    return and_(*(compile_predicate(a, m) if not isinstance(a, ColumnElement) else a for a in atoms))
+    return and_(true(), *(compile_predicate(a, m) if not isinstance(a, ColumnElement) else a for a in atoms))
 
 
 # --- queries ---------------------------------------------------------------------------------------
