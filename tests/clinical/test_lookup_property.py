@@ -65,7 +65,7 @@ from caregate.store.tables import (
     User,
 )
 
-EXAMPLES = int(os.environ.get("CAREGATE_PROPERTY_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("CAREGATE_LOOKUP_EXAMPLES", "12"))  # raise it for a deeper run
 BUILTIN = ("owner", "administrator", "manager", "clinician", "template_manager", "assistant", "front_desk",
            "billing", "inventory", "call_center")
 # actions asked besides read: the filterable ones that have rules and forbids worth comparing

@@ -200,3 +200,18 @@ def test_bad_input_is_a_clear_problem(clinic: Any, method: str, path: str, body:
     assert r.status_code == status, r.text
     if status >= 400:
         assert r.headers["content-type"] == "application/problem+json" and r.json()["detail"]
+
+
+def test_patient_search_and_provider_profile(clinic: Any) -> None:
+    c = clinic
+    c.patient(c.clinician, name="Ada Lovelace")
+    c.patient(c.clinician, name="Grace Hopper")
+    found = c.api.ok(c.api.get(c.front_desk, "patients", q="ada lo"))
+    assert [p["name"] for p in found["items"]] == ["Ada Lovelace"] and found["total"] == 1
+    assert c.api.ok(c.api.get(c.front_desk, "patients", q="100%_"))["total"] == 0
+    profile = {"credentials": "MD", "specialties": ["cardiology"], "licence_number": "L-123", "bio": "Heart doctor",
+               "availability": {"mon": [["09:00", "17:00"]], "sat": [["10:00", "14:00"]]}}
+    c.api.ok(c.api.patch(c.clinician, f"members/{c.clinician.member_id}", {"profile": profile}))
+    seen = c.api.ok(c.api.get(c.front_desk, f"members/{c.clinician.member_id}"))["profile"]
+    assert seen["licence_number"] == "L-123" and seen["availability"]["sat"] == [["10:00", "14:00"]]
+    assert c.api.patch(c.front_desk, f"members/{c.clinician.member_id}", {"profile": profile}).status_code == 403

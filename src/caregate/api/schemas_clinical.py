@@ -21,6 +21,7 @@ ID_PATTERN = r"^[A-Za-z0-9_]+$"
 Limit = Annotated[int, Query(ge=1, le=200, description="page size")]
 After = Annotated[str | None, Query(max_length=40, pattern=ID_PATTERN, description="the last id of the previous page")]
 QId = Annotated[str | None, Query(max_length=40, pattern=ID_PATTERN)]
+QText = Annotated[str | None, Query(max_length=100, description="part of a name, any case")]
 QStatus = Annotated[str | None, Query(alias="status", max_length=20, pattern=ID_PATTERN)]
 Format = Annotated[Literal["csv", "json"], Query(description="csv or json")]
 ExportLimit = Annotated[int, Query(ge=1, le=5000)]

@@ -33,10 +33,12 @@ from caregate.store.clinical import (
 T = TypeVar("T")
 
 
-def get(s: Session, model: type[T], *, org_id: str, object_id: str) -> T | None:
-    """One object of a tenant table by id, only in the given organisation."""
+def get(s: Session, model: type[T], *, org_id: str, object_id: str, lock: bool = False) -> T | None:
+    """One object of a tenant table by id, only in the given organisation. With lock=True its row stays
+    locked until the transaction ends (PostgreSQL), so two changes of what hangs from it run one at a time."""
     table: Any = model
-    return s.scalars(select(model).where(table.org_id == org_id, table.id == object_id)).one_or_none()
+    stmt = select(model).where(table.org_id == org_id, table.id == object_id)
+    return s.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
 
 def by_ids(s: Session, model: type[T], *, org_id: str, ids: Iterable[str]) -> dict[str, T]:

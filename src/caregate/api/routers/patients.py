@@ -15,6 +15,7 @@ from caregate.api.schemas_clinical import (
     PatientIn,
     PatientPatch,
     QId,
+    QText,
     export_response,
 )
 from caregate.service.clinical import patients, reading
@@ -28,7 +29,7 @@ P = "/orgs/{org_id}/patients"
 @router.get(P, response_model=Page[v.PatientView],
             summary="Patients you may read, each without the fields hidden from you")
 def list_patients(org_id: str, svc: Svc, caller: CallerDep, limit: Limit = 50, after: After = None,
-                  team_id: QId = None, location_id: QId = None, q: QId = None) -> v.ListPage:
+                  team_id: QId = None, location_id: QId = None, q: QText = None) -> v.ListPage:
     return run(svc, caller, org_id, reading.page, kind_name="patients", after=after, limit=limit,
                filters={"team_id": team_id, "location_id": location_id, "q": q})
 

@@ -34,8 +34,9 @@ MAX_BODY = 200_000
 DOCUMENT_KINDS = ("referral_letter", "patient_explainer", "letter", "summary", "other")
 
 
-def _session(uow: UnitOfWork, actor: Actor, session_id: str) -> tuple[ClinicalSession, Facts]:
-    row, facts = load(uow, actor, kind_of("sessions"), session_id)
+def _session(uow: UnitOfWork, actor: Actor, session_id: str, *, lock: bool = False
+             ) -> tuple[ClinicalSession, Facts]:
+    row, facts = load(uow, actor, kind_of("sessions"), session_id, lock=lock)
     assert isinstance(row, ClinicalSession)
     return row, facts
 
@@ -76,7 +77,7 @@ def get_note(uow: UnitOfWork, actor: Actor, *, session_id: str) -> v.NoteView:
 
 def put_note(uow: UnitOfWork, actor: Actor, *, session_id: str, body: str) -> v.NoteView:
     """Write the core note: `create` the first time, `edit` after."""
-    row, facts = _session(uow, actor, session_id)
+    row, facts = _session(uow, actor, session_id, lock=True)
     note = records.note(uow.session, session_id=row.id)
     decision = _decide(uow, actor, Action.EDIT if note else Action.CREATE, Feature.NOTES, row, facts)
     text = common.text(body, limit=MAX_BODY, what="the note")
@@ -129,7 +130,7 @@ def get_transcript(uow: UnitOfWork, actor: Actor, *, session_id: str) -> v.Trans
 
 
 def put_transcript(uow: UnitOfWork, actor: Actor, *, session_id: str, body: str) -> v.TranscriptView:
-    row, facts = _session(uow, actor, session_id)
+    row, facts = _session(uow, actor, session_id, lock=True)
     decision = _decide(uow, actor, Action.EDIT, Feature.TRANSCRIPTS, row, facts)
     text = common.text(body, limit=MAX_BODY * 5, what="the transcript")
     found = records.transcript(uow.session, session_id=row.id)

@@ -128,7 +128,7 @@ def delete(uow: UnitOfWork, actor: Actor, *, patient_id: str) -> None:
 
 def set_care_team(uow: UnitOfWork, actor: Actor, *, patient_id: str, member_id: str, on: bool) -> v.PatientView:
     """Add a member to a patient's care team, or take them off it (`assign`; support seats never join)."""
-    row, facts = load(uow, actor, kind_of("patients"), patient_id)
+    row, facts = load(uow, actor, kind_of("patients"), patient_id, lock=True)
     target = common.member(uow, actor, member_id, what="care-team member",
                            statuses=("active", "invited") if on else ("active", "invited", "disabled", "archived"))
     resource = patient_resource(row, facts)

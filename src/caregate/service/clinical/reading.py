@@ -47,9 +47,10 @@ def hide(view: P, hidden: frozenset[str]) -> P:
     return view.model_copy(update=update)
 
 
-def load(uow: UnitOfWork, actor: Actor, k: Kind, object_id: str) -> tuple[Any, Facts]:
-    """The row and its facts, in the actor's organisation only (404 otherwise)."""
-    row = records.get(uow.session, k.model, org_id=actor.org_id, object_id=object_id) \
+def load(uow: UnitOfWork, actor: Actor, k: Kind, object_id: str, *, lock: bool = False) -> tuple[Any, Facts]:
+    """The row and its facts, in the actor's organisation only (404 otherwise); `lock` serialises changes
+    of what hangs from the row (shares, care team, note ...) on PostgreSQL."""
+    row = records.get(uow.session, k.model, org_id=actor.org_id, object_id=object_id, lock=lock) \
         if 3 <= len(object_id) <= 40 else None
     if row is None:
         raise NotFound(f"{LABELS.get(k.name, k.name)} {object_id} not found in this organisation")

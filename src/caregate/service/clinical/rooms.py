@@ -19,6 +19,7 @@ from caregate.service.errors import Conflict, Invalid
 from caregate.store import records
 from caregate.store.clinical import Room
 from caregate.store.ids import new_id
+from caregate.store.tables import Membership
 
 MAX_MEMBERS = 100
 
@@ -43,8 +44,11 @@ def create(uow: UnitOfWork, actor: Actor, *, kind: str, name: str = "", owner_id
     if owner is not None:
         resource = common.with_seat(resource, uow, actor.org_id, owner.id)
     decision = authorize(uow, actor, Action.CREATE, resource)
-    if owner is not None and records.personal_room(uow.session, org_id=actor.org_id, member_id=owner.id):
-        raise Conflict(f"member {owner.id} already has a personal room")
+    if owner is not None:
+        # one personal room per member: creating theirs runs one at a time (the member's row is locked)
+        records.get(uow.session, Membership, org_id=actor.org_id, object_id=owner.id, lock=True)
+        if records.personal_room(uow.session, org_id=actor.org_id, member_id=owner.id):
+            raise Conflict(f"member {owner.id} already has a personal room")
     uow.session.add(row)
     uow.session.flush()
     for member_id in members:
@@ -57,7 +61,7 @@ def create(uow: UnitOfWork, actor: Actor, *, kind: str, name: str = "", owner_id
 def assign(uow: UnitOfWork, actor: Actor, *, room_id: str, member_id: str, on: bool) -> v.RoomView:
     """Assign a member to a room, or take them off it (`rooms:assign`)."""
     k = kind_of("rooms")
-    row, facts = load(uow, actor, k, room_id)
+    row, facts = load(uow, actor, k, room_id, lock=True)
     target = common.member(uow, actor, member_id, what="room member",
                            statuses=("active", "invited") if on else ("active", "invited", "disabled", "archived"))
     decision = authorize(uow, actor, Action.ASSIGN, k.resource(row, facts))

@@ -23,6 +23,7 @@ from caregate.service.errors import Conflict, Invalid
 from caregate.store import records
 from caregate.store.clinical import Appointment
 from caregate.store.ids import new_id
+from caregate.store.tables import Membership
 
 MAX_LENGTH = timedelta(hours=12)
 OPEN = ("booked", "checked_in")
@@ -38,6 +39,8 @@ def _times(starts_at: datetime, ends_at: datetime) -> tuple[datetime, datetime]:
 
 def _free(uow: UnitOfWork, actor: Actor, provider_id: str, starts_at: datetime, ends_at: datetime,
           except_id: str | None = None) -> None:
+    # the provider's row is locked until commit, so two bookings of one provider run one after the other
+    records.get(uow.session, Membership, org_id=actor.org_id, object_id=provider_id, lock=True)
     if records.overlapping_appointments(uow.session, org_id=actor.org_id, provider_id=provider_id,
                                         starts_at=starts_at, ends_at=ends_at, except_id=except_id, statuses=OPEN):
         raise Conflict("the provider already has an appointment at that time")

@@ -47,7 +47,7 @@ def _level(level: str) -> ShareLevel:
 def share(uow: UnitOfWork, actor: Actor, *, session_id: str, member_id: str, level: str) -> v.ShareView:
     """Share with a member, or change their level; they are notified in the app and by email."""
     chosen = _level(level)
-    row, facts = load(uow, actor, kind_of("sessions"), session_id)
+    row, facts = load(uow, actor, kind_of("sessions"), session_id, lock=True)
     decision = authorize(uow, actor, Action.SHARE, session_resource(row, facts), patient_id=row.patient_id)
     target = common.member(uow, actor, member_id, what="the member to share with")
     if target.id == row.owner_id:
@@ -81,7 +81,7 @@ def share(uow: UnitOfWork, actor: Actor, *, session_id: str, member_id: str, lev
 
 def unshare(uow: UnitOfWork, actor: Actor, *, session_id: str, member_id: str) -> None:
     """Remove a member's share (the owner or a `full` holder); it stops at their very next request."""
-    row, facts = load(uow, actor, kind_of("sessions"), session_id)
+    row, facts = load(uow, actor, kind_of("sessions"), session_id, lock=True)
     decision = authorize(uow, actor, Action.SHARE, session_resource(row, facts), patient_id=row.patient_id)
     existing = records.get_share(uow.session, session_id=row.id, member_id=member_id)
     if existing is None:
