@@ -168,7 +168,8 @@ def machine() -> dict[str, str]:
             "os": f"{platform.system()} {platform.release()}"}
 
 
-def report(chosen: list[Group], clinic: Clinic, size: Size, pg_version: str, quick: bool) -> tuple[str, bool]:
+def report(chosen: list[Group], clinic: Clinic, size: Size, pg_version: str, quick: bool, runs: int
+           ) -> tuple[str, bool]:
     all_sql = [v for g in chosen for v in g.sql_ms]
     p95_all = percentile(all_sql, 0.95)
     lines = [
@@ -182,10 +183,11 @@ def report(chosen: list[Group], clinic: Clinic, size: Size, pg_version: str, qui
         f"Data: one organisation (the worst case: every row has the same `org_id`) with {size.members:,} members "
         f"in {size.teams} teams, {size.sessions:,} sessions, {size.shares:,} shares ({size.heavy} members hold "
         f"{size.heavy_shares:,} each), {size.patients:,} patients, team visibility on for Administrators. "
-        f"Loaded with COPY in {clinic.load_seconds:.0f} s.",
+        f"Loaded with COPY in {clinic.load_seconds:.0f} s. Each member's first page is timed {runs} times after "
+        "a warm-up; the Python filter once per member compared (it takes seconds).",
         "",
-        "| member | members timed | SQL p50 | SQL p95 | Python p50 | rows Python read (median) | speed-up (p50) "
-        "| list total (count) p50 |",
+        "| member | timed (SQL / Python) | SQL p50 | SQL p95 | Python p50 | rows Python read (median) "
+        "| speed-up (p50) | list total (count) p50 |",
         "|---|---|---|---|---|---|---|---|",
     ]
     ok = p95_all < TARGET_P95_MS
@@ -194,7 +196,8 @@ def report(chosen: list[Group], clinic: Clinic, size: Size, pg_version: str, qui
         py50 = statistics.median(g.python_ms) if g.python_ms else float("nan")
         speedup = py50 / sql50 if g.python_ms else float("nan")
         ok = ok and speedup >= TARGET_SPEEDUP
-        lines.append(f"| {g.name} | {len(g.members)} | {sql50:.2f} ms | {sql95:.2f} ms | {py50:,.0f} ms | "
+        lines.append(f"| {g.name} | {len(g.members)} / {len(g.python_ms)} | {sql50:.2f} ms | {sql95:.2f} ms | "
+                     f"{py50:,.0f} ms | "
                      f"{int(statistics.median(g.python_rows)) if g.python_rows else 0:,} | {speedup:,.0f}x | "
                      f"{statistics.median(g.count_ms):.1f} ms |")
     verdict = "met" if ok else "NOT met"
@@ -267,7 +270,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from caregate.config import Settings
         services = Services(db, Settings(), clock=FrozenClock(NOW))
         measure(services, clinic, chosen, runs, python_samples)
-        section, ok = report(chosen, clinic, size, pg_version, args.quick)
+        section, ok = report(chosen, clinic, size, pg_version, args.quick, runs)
         print(section)
         if args.write_docs:
             write_docs(section)

@@ -112,3 +112,25 @@ def test_a_role_change_stops_a_share_at_the_next_request(clinic: Any) -> None:
     c.api.ok(c.api.put(c.owner, f"members/{c.stranger.member_id}/roles", {"roles": ["template_manager"]}))
     assert c.api.get(c.stranger, f"sessions/{session}").status_code == 403
     assert c.api.ok(c.api.get(c.stranger, "sessions"))["total"] == 0
+
+
+def test_a_share_cannot_be_stretched_to_another_patient(clinic: Any) -> None:
+    """An edit share reaches the session's patient; re-linking the session to a patient one may not read
+    would stretch it to that patient, so linking needs reading the patient (a session's and an appointment's)."""
+    c = clinic
+    mine = c.patient(c.clinician)
+    elsewhere = c.patient(c.clinician2)
+    session = c.session(c.clinician, patient_id=mine)
+    c.api.ok(share(c, c.clinician, session, c.stranger, "edit"))
+    assert c.api.get(c.stranger, f"patients/{mine}").status_code == 200
+    r = c.api.patch(c.stranger, f"sessions/{session}", {"patient_id": elsewhere})
+    assert r.status_code == 403 and r.json()["reasons"][0]["code"] == "default-deny"
+    assert c.api.get(c.stranger, f"patients/{elsewhere}").status_code == 403
+    assert c.api.post(c.clinician, "sessions", {"patient_id": elsewhere}).status_code == 403
+    r = c.api.post(c.clinician, "appointments", {"patient_id": elsewhere, "starts_at": "2026-12-01T09:00:00Z",
+                                                 "ends_at": "2026-12-01T09:30:00Z"})
+    assert r.status_code == 403
+    # the session's owner may re-link it to a patient of theirs
+    other_mine = c.patient(c.clinician)
+    assert c.api.ok(c.api.patch(c.clinician, f"sessions/{session}", {"patient_id": other_mine}))["patient_id"] \
+        == other_mine

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from caregate.engine import Resource, SeatType, Subject
+from caregate.engine import Action, Resource, SeatType, Subject
 from caregate.service import mail, seats
 from caregate.service.actors import Actor, actor_for_member, org_roles
+from caregate.service.authz import authorize
+from caregate.service.clinical.kinds import patient_facts, patient_resource
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Invalid, NotFound
 from caregate.store import records, repo
@@ -60,6 +62,17 @@ def patient(uow: UnitOfWork, actor: Actor, patient_id: str | None) -> Patient | 
     if found is None:
         raise Invalid(f"unknown patient {patient_id!r}")
     return found
+
+
+def readable_patient(uow: UnitOfWork, actor: Actor, patient_id: str | None) -> Patient | None:
+    """A patient the caller may read. Linking a session or an appointment to a patient changes who reaches
+    what (shares of a session reach its patient's profile; the care team reaches its appointments), so
+    nobody links an object to a patient they may not read themselves."""
+    row = patient(uow, actor, patient_id)
+    if row is not None:
+        facts = patient_facts(uow.session, actor.org_id, [row])
+        authorize(uow, actor, Action.READ, patient_resource(row, facts), patient_id=row.id)
+    return row
 
 
 def seat(uow: UnitOfWork, org_id: str, member_id: str) -> SeatType:

@@ -50,7 +50,7 @@ def book(uow: UnitOfWork, actor: Actor, *, starts_at: datetime, ends_at: datetim
          patient_id: str | None = None, team_id: str | None = None, location_id: str | None = None,
          reason: str = "") -> v.AppointmentView:
     provider = common.member(uow, actor, provider_id or actor.member_id, what="provider", statuses=("active",))
-    patient = common.patient(uow, actor, patient_id)
+    patient = common.readable_patient(uow, actor, patient_id)
     starts_at, ends_at = _times(starts_at, ends_at)
     row = Appointment(id=new_id("apt"), org_id=actor.org_id, provider_id=provider.id, patient_id=patient_id,
                       team_id=common.team(uow, actor, team_id), location_id=common.location(uow, actor, location_id),

@@ -50,7 +50,7 @@ def create(uow: UnitOfWork, actor: Actor, *, owner_id: str | None = None, title:
     owner = common.member(uow, actor, owner_id or actor.member_id, what="owner", statuses=("active",))
     common.team(uow, actor, team_id)
     common.location(uow, actor, location_id)
-    common.patient(uow, actor, patient_id)
+    common.readable_patient(uow, actor, patient_id)
     row = ClinicalSession(id=new_id("ses"), org_id=actor.org_id, owner_id=owner.id, created_by=actor.member_id,
                           team_id=team_id or _default_team(uow, actor, owner.id), location_id=location_id,
                           patient_id=patient_id, title=common.text(title, limit=200, what="title"),
@@ -86,7 +86,7 @@ def edit(uow: UnitOfWork, actor: Actor, *, session_id: str, changes: dict[str, o
         row.status = _status(str(changes["status"]))
     if "patient_id" in changes:
         new_patient = _opt(changes["patient_id"])
-        common.patient(uow, actor, new_patient)
+        common.readable_patient(uow, actor, new_patient)
         row.patient_id = new_patient
     if "team_id" in changes:
         row.team_id = common.team(uow, actor, _opt(changes["team_id"]))
