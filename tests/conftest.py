@@ -16,7 +16,6 @@ from pathlib import Path
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
 
 from caregate.api.app import create_app
 from caregate.clock import FrozenClock
@@ -24,9 +23,9 @@ from caregate.config import Settings
 from caregate.identity.passwords import Passwords
 from caregate.service.context import Services
 from caregate.store import migrate
-from caregate.store.audit_guard import allow_removal
 from caregate.store.db import Database
-from caregate.store.schema import metadata
+from caregate.store.schema import metadata  # noqa: F401
+from support import PASSWORD, empty
 
 TEST_SECRET_KEY = "Y2FyZWdhdGUtdGVzdHMta2V5LTMyLWJ5dGVzLWxvbmc"  # 32 bytes, base64
 PG_ADMIN = os.environ.get("CAREGATE_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -64,18 +63,6 @@ def database(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
     finally:
         db.dispose()
         _pg_drop(name)
-
-
-def empty(db: Database) -> None:
-    tables = [t.name for t in reversed(metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        allow_removal(conn)  # the audit tables refuse DELETE and TRUNCATE otherwise
-        if db.is_postgres:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-        else:
-            conn.execute(text("PRAGMA defer_foreign_keys=ON"))
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
 
 
 @pytest.fixture
@@ -118,7 +105,6 @@ class Login:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-from support import PASSWORD  # noqa: E402
 
 
 class World:

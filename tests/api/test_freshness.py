@@ -37,7 +37,7 @@ def test_role_changed_to_another(client, world):
     client.put(f"/v1/orgs/{org_id}/members/{member.member_id}/roles", json={"roles": ["call_center"]},
                headers=owner.headers)
     assert not can(client, org_id, member, "patients:read", patient)
-    assert can(client, org_id, member, "calls:read", {"type": "calls", "id": "call1"})
+    assert can(client, org_id, member, "calls:read", {"type": "calls", "id": "call1", "attrs": {}})
 
 
 def test_custom_role_edited_under_a_member(client, world):
@@ -45,7 +45,7 @@ def test_custom_role_edited_under_a_member(client, world):
     role = client.post(f"/v1/orgs/{org_id}/roles", json={"name": "Stock", "permissions": {
         "inventory": {"order": "org"}}}, headers=owner.headers).json()
     member = world.member(org_id, roles=(role["key"],))
-    item = {"type": "inventory", "id": "gloves"}
+    item = {"type": "inventory", "id": "gloves", "attrs": {}}
     assert can(client, org_id, member, "inventory:order", item)
     client.put(f"/v1/orgs/{org_id}/roles/{role['key']}", json={"name": "Stock", "permissions": {
         "inventory": {"read": "org"}}}, headers=owner.headers)

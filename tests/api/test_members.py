@@ -228,7 +228,7 @@ def test_delete_is_refused_while_the_member_owns_clinical_records(client, world)
     assert r.status_code == 422
     r = client.post(f"/v1/orgs/{org_id}/members/{clin.member_id}/transfer",
                     json={"to_member_id": colleague.member_id}, headers=owner.headers)
-    assert r.status_code == 200 and r.json() == {"sessions": 2, "care_team_places": 1}
+    assert r.status_code == 200 and r.json() == {"sessions": 2, "care_team_places": 1, "appointments": 0}
     assert client.delete(f"/v1/orgs/{org_id}/members/{clin.member_id}", headers=owner.headers).status_code == 204
     assert client.get(f"/v1/orgs/{org_id}/members/{clin.member_id}", headers=owner.headers).status_code == 404
     # the account's personal data is gone; the records stayed, with the colleague
@@ -236,7 +236,7 @@ def test_delete_is_refused_while_the_member_owns_clinical_records(client, world)
     from caregate.store import repo
 
     with world.services.unit() as uow:
-        assert repo.owned_records(uow.session, org_id=org_id, member_id=colleague.member_id) == (2, 1)
+        assert repo.owned_records(uow.session, org_id=org_id, member_id=colleague.member_id) == (2, 1, 0)
 
 
 def test_status_changes_follow_the_lifecycle(client, world):

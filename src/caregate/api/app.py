@@ -10,7 +10,23 @@ from fastapi import FastAPI
 from caregate import __version__, web
 from caregate.api import deps, problems
 from caregate.api.middleware import EdgeMiddleware
-from caregate.api.routers import audit, auth, checks, identity, members, orgs, roles, security, structure
+from caregate.api.routers import (
+    audit,
+    auth,
+    checks,
+    identity,
+    lookup,
+    members,
+    money,
+    operations,
+    orgs,
+    patients,
+    practice,
+    roles,
+    security,
+    sessions,
+    structure,
+)
 from caregate.service import mail
 from caregate.service.context import Services
 
@@ -35,7 +51,8 @@ def create_app(services: Services) -> FastAPI:
                   openapi_url="/openapi.json", docs_url="/docs", redoc_url=None)
     app.state.services = services
     problems.install(app)
-    for module in (identity, auth, orgs, members, roles, structure, security, checks, audit):
+    for module in (identity, auth, orgs, members, roles, structure, security, checks, sessions, patients, practice,
+                   money, operations, lookup, audit):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")

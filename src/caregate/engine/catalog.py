@@ -141,6 +141,8 @@ def _administration() -> list[Permission]:
         *grant(F.ROOMS, sorted(FEATURE_ACTIONS[F.ROOMS]), S.ORG),
         *grant(F.TEMPLATES, sorted(FEATURE_ACTIONS[F.TEMPLATES]), S.ORG, NOT_PERSONAL),
         *grant(F.TEMPLATES, [A.SHARE, A.PUBLISH], S.OWN),  # distribute one's own personal template
+        # manage who reaches a patient: the care team, and explicit (optionally time-limited) access
+        *grant(F.PATIENTS, [A.ASSIGN, A.SHARE], S.ORG),
         *grant(F.INVOICES, [A.READ, A.CREATE, A.EDIT, A.EXPORT], S.ORG),
         *grant(F.CHARGES, [A.READ, A.CREATE, A.EDIT, A.APPROVE, A.EXPORT], S.ORG),
         *grant(F.PAYMENTS, [A.READ, A.CREATE, A.PROCESS, A.EXPORT], S.ORG),
@@ -255,6 +257,12 @@ _FULL = _EDIT | {(F.SESSIONS, A.SHARE)}
 SHARE_LEVELS: Mapping[ShareLevel, frozenset[tuple[Feature, Action]]] = MappingProxyType(
     {ShareLevel.VIEW: frozenset(_VIEW), ShareLevel.EDIT: frozenset(_EDIT), ShareLevel.FULL: frozenset(_FULL)}
 )
+
+# Explicit access to one patient (an Administrator's grant, perhaps until a date): read the patient and
+# the clinical records of the patient's sessions. A grant only reads; it never edits, copies or deletes.
+PATIENT_ACCESS_PERMITS: frozenset[tuple[Feature, Action]] = frozenset(
+    {(F.PATIENTS, A.READ), (F.SESSIONS, A.READ), (F.NOTES, A.READ), (F.TRANSCRIPTS, A.READ),
+     (F.CONTEXT, A.READ), (F.DOCUMENTS, A.READ)})
 
 # Team-wide session visibility lets the chosen roles read their teams' sessions and write documents on them.
 VISIBILITY_PERMITS: tuple[tuple[Feature, Action], ...] = (

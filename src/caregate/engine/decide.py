@@ -11,6 +11,7 @@ short loop, with no allocation when the answer is one of the prepared ones.
 
 from __future__ import annotations
 
+from caregate.engine.catalog import CLINICAL_FEATURES
 from caregate.engine.forbids import FORBIDS, Forbid, deny, plan_gate
 from caregate.engine.model import (
     EMPTY,
@@ -32,6 +33,7 @@ from caregate.engine.roles import Key
 _ACTIVE = MemberStatus.ACTIVE
 _ORG, _OWN, _ASSIGNED, _TEAM, _LOCATION = Scope.ORG, Scope.OWN, Scope.ASSIGNED, Scope.TEAM, Scope.LOCATION
 _SHARE = GrantKind.SHARE
+_GATED_GRANTS = frozenset({GrantKind.SHARE, GrantKind.PATIENT_ACCESS})
 
 _STATUS_DENIALS = {
     status: deny(f"status:{status}", text, ReasonKind.STATUS)
@@ -56,13 +58,41 @@ def api_scope_allows(scopes: frozenset[str], feature: Feature, action: Action) -
     )
 
 
+def grant_reaches(kind: GrantKind, feature: Feature, features: frozenset[Feature]) -> bool:
+    """Whether a grant of this kind can reach a member whose roles cover `features`, for `feature`.
+
+    Shares never reach a member whose roles give no clinical sessions (a Template Manager). Explicit
+    patient access reaches the patient only for members whose roles read patients at all, and the
+    patient's clinical records only for members whose roles give clinical sessions: a grant widens
+    the reach of a role, it does not turn Front Desk or Call Center into readers of medical records.
+    """
+    if kind is GrantKind.SHARE:
+        return Feature.SESSIONS in features
+    if kind is GrantKind.PATIENT_ACCESS:
+        return (Feature.SESSIONS if feature in CLINICAL_FEATURES else feature) in features
+    return True
+
+
 def _grant_decision(subject: Subject, mine: tuple[Grant, ...], key: Key, context: Context) -> Decision | None:
     for g in mine:
         if key in g.permits and (g.until is None or context.now < g.until):
-            if g.kind is _SHARE and Feature.SESSIONS not in subject.index.features:
-                continue  # shares never reach a member whose roles give no clinical sessions (Template Manager)
+            if g.kind in _GATED_GRANTS and not grant_reaches(g.kind, key[0], subject.index.features):
+                continue
+            if g.kind is GrantKind.PATIENT_ACCESS:
+                return _as_their_own(subject, key, g.decision)
             return g.decision
     return None
+
+
+def _as_their_own(subject: Subject, key: Key, granted: Decision) -> Decision:
+    """Explicit access shows a patient as the member's roles would show one of their own: it reaches the
+    patient, but a field every one of their roles hides (Front Desk: SSN, insurance, clinical summary)
+    stays hidden."""
+    rules = subject.index.rules.get(key)
+    if not rules:
+        return granted
+    hidden = frozenset.intersection(*(r.hidden for r in rules))
+    return Decision(True, granted.reasons, hidden) if hidden else granted
 
 
 def decide(subject: Subject, action: Action, resource: Resource, context: Context) -> Decision:  # noqa: PLR0912

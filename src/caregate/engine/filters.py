@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from types import MappingProxyType
 
 from caregate.engine.conditions import AttrCompare, CreatedBySelf, Op, OwnedByOther, attr_holds
-from caregate.engine.decide import api_scope_allows
+from caregate.engine.decide import api_scope_allows, grant_reaches
 from caregate.engine.forbids import FORBIDS, Forbid, not_own_approval, not_own_request, only_owner_deletes
 from caregate.engine.model import (
     Action,
@@ -82,11 +83,17 @@ class Attr:
 
 @dataclass(frozen=True, slots=True)
 class HasGrant:
-    """The object carries an unexpired grant for the member that permits this (feature, action)."""
+    """The object carries an unexpired grant for the member that permits this (feature, action).
+
+    `shares_allowed` / `patient_access_allowed` say whether grants of those kinds can reach the member
+    at all (see `decide.grant_reaches`); `at` is the moment a grant's `until` is compared with.
+    """
 
     member_id: str
     key: Key
     shares_allowed: bool
+    patient_access_allowed: bool = True
+    at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,7 +224,9 @@ def predicate_for(subject: Subject, feature: Feature, action: Action, context: C
             raise NotFilterable(f"{feature}:{action} cannot be answered as a list; check each object")
         forbid_parts.append(translate(subject, context))
     permits = [_rule(rule, subject, context) for rule in subject.index.rules.get(key, ())]
-    permits.append(HasGrant(subject.member_id, key, Feature.SESSIONS in subject.index.features))
+    features = subject.index.features
+    permits.append(HasGrant(subject.member_id, key, grant_reaches(GrantKind.SHARE, feature, features),
+                            grant_reaches(GrantKind.PATIENT_ACCESS, feature, features), context.now))
     return all_of(*forbid_parts, _plan_allows_it(subject, context), any_of(*permits))
 
 
@@ -244,6 +253,8 @@ def evaluate(pred: Predicate, resource: Resource, context: Context) -> bool:  # 
         for g in resource.grants.get(pred.member_id, ()):
             if pred.key in g.permits and (g.until is None or context.now < g.until):
                 if g.kind is GrantKind.SHARE and not pred.shares_allowed:
+                    continue
+                if g.kind is GrantKind.PATIENT_ACCESS and not pred.patient_access_allowed:
                     continue
                 return True
         return False

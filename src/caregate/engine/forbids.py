@@ -155,6 +155,7 @@ FORBIDS: Mapping[Key, tuple[Forbid, ...]] = MappingProxyType(
         (F.SESSIONS, A.CREATE): (owner_needs_standard_seat,),
         (F.APPOINTMENTS, A.CREATE): (owner_needs_standard_seat,),
         (F.PATIENTS, A.ASSIGN): (owner_needs_standard_seat,),
+        (F.PATIENTS, A.CREATE): (owner_needs_standard_seat,),  # a creator joining the new patient's care team
         (F.ROOMS, A.CREATE): (owner_needs_standard_seat,),
     }
 )

@@ -28,18 +28,22 @@ from caregate.engine.catalog import CLINICAL_FEATURES
 from caregate.service import resources
 from caregate.service.actors import Actor, actor_for_member, org_roles
 from caregate.service.authz import authorize
+from caregate.service.clinical.kinds import KINDS, session_resource
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Invalid, NotFound
 from caregate.service.members import normal_email, target_resource
 from caregate.service.views import DecisionView, ReasonView
-from caregate.store import repo
+from caregate.store import records, repo
 from caregate.store.tables import Membership
 
 MAX_BATCH = 100
 ORG_LEVEL = frozenset({Feature.SETTINGS, Feature.SUBSCRIPTION, Feature.SEATS, Feature.AUDIT, Feature.ROLES,
                        Feature.API_KEYS, Feature.ORGANISATION, Feature.DECISIONS, Feature.ANALYTICS})
 # What caregate keeps itself: named by id, its facts are read from the database, never taken from the caller.
-STORED = ORG_LEVEL | CLINICAL_FEATURES | {Feature.PATIENTS, Feature.MEMBERS, Feature.TEAMS, Feature.LOCATIONS}
+STORED = ORG_LEVEL | CLINICAL_FEATURES | {Feature.PATIENTS, Feature.MEMBERS, Feature.TEAMS, Feature.LOCATIONS,
+                                          Feature.TEMPLATES, Feature.APPOINTMENTS, Feature.MESSAGES, Feature.INVOICES,
+                                          Feature.CHARGES, Feature.PAYMENTS, Feature.REFUNDS, Feature.INVENTORY,
+                                          Feature.CALLS, Feature.CALL_TRANSCRIPTS, Feature.ROOMS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +104,31 @@ def _described(feature: Feature, org_id: str, resource_id: str | None, d: Descri
                     attrs=dict(d.attrs))
 
 
+# The kinds (service.clinical.kinds) an id of each feature may name, tried in order. A context entry or a
+# document may also be asked about by its session's id ("may this member add context to this session?").
+_STORED_KINDS: Mapping[Feature, tuple[str, ...]] = {
+    Feature.SESSIONS: ("sessions",), Feature.NOTES: ("notes",), Feature.TRANSCRIPTS: ("transcripts",),
+    Feature.CONTEXT: ("context", "sessions"), Feature.DOCUMENTS: ("documents", "sessions"),
+    Feature.PATIENTS: ("patients",), Feature.TEMPLATES: ("templates",), Feature.APPOINTMENTS: ("appointments",),
+    Feature.MESSAGES: ("messages",), Feature.INVOICES: ("invoices",), Feature.CHARGES: ("charges",),
+    Feature.PAYMENTS: ("payments",), Feature.REFUNDS: ("refunds",), Feature.INVENTORY: ("products", "orders"),
+    Feature.CALLS: ("calls",), Feature.CALL_TRANSCRIPTS: ("call_transcripts",), Feature.ROOMS: ("rooms",),
+}
+
+
+def _stored_clinical(uow: UnitOfWork, feature: Feature, org_id: str, resource_id: str) -> Resource | None:
+    for name in _STORED_KINDS[feature]:
+        k = KINDS[name]
+        row = records.get(uow.session, k.model, org_id=org_id, object_id=resource_id)
+        if row is None:
+            continue
+        facts = k.facts(uow.session, org_id, [row])
+        if name == "sessions" and feature is not Feature.SESSIONS:
+            return session_resource(row, facts, feature)
+        return k.resource(row, facts)
+    return None
+
+
 def _stored(uow: UnitOfWork, feature: Feature, org_id: str, resource_id: str) -> Resource:
     s = uow.session
     missing = NotFound(f"{feature} {resource_id} not found in this organisation")
@@ -107,23 +136,17 @@ def _stored(uow: UnitOfWork, feature: Feature, org_id: str, resource_id: str) ->
         if resource_id != org_id:
             raise missing
         return resources.org_object(feature, org_id)
-    if feature in CLINICAL_FEATURES:
-        row = repo.get_session(s, org_id=org_id, session_id=resource_id)
-        if row is None:
+    if feature in _STORED_KINDS:
+        found = _stored_clinical(uow, feature, org_id, resource_id) if 3 <= len(resource_id) <= 40 else None
+        if found is None:
             raise missing
-        team = repo.care_team(s, patient_id=row.patient_id) if row.patient_id else set()
-        return resources.session(row, shares=repo.shares_of(s, session_id=row.id), care_team=team, feature=feature)
-    if feature is Feature.PATIENTS:
-        patient = repo.get_patient(s, org_id=org_id, patient_id=resource_id)
-        if patient is None:
-            raise missing
-        return resources.patient(patient, care_team=repo.care_team(s, patient_id=patient.id))
+        return found
     if feature is Feature.MEMBERS:
         member = repo.get_member(s, org_id=org_id, member_id=resource_id)
         if member is None:
             raise missing
-        found: Resource = target_resource(uow, member, org_roles(uow, org_id))
-        return found
+        target: Resource = target_resource(uow, member, org_roles(uow, org_id))
+        return target
     if feature is Feature.TEAMS:
         team_row = repo.get_team(s, org_id=org_id, team_id=resource_id)
         if team_row is None:
@@ -145,14 +168,19 @@ def decision_view(decision: Decision) -> DecisionView:
 
 
 def _subject_actor(uow: UnitOfWork, actor: Actor, q: Question) -> Actor:
-    if q.member_id is None and q.member_email is None:
+    return subject_actor(uow, actor, member_id=q.member_id, member_email=q.member_email)
+
+
+def subject_actor(uow: UnitOfWork, actor: Actor, *, member_id: str | None, member_email: str | None) -> Actor:
+    """The member a question is about: the caller, or (with decisions:check) someone else in the organisation."""
+    if member_id is None and member_email is None:
         return actor
     s = uow.session
     member: Membership | None
-    if q.member_id is not None:
-        member = repo.get_member(s, org_id=actor.org_id, member_id=q.member_id)
+    if member_id is not None:
+        member = repo.get_member(s, org_id=actor.org_id, member_id=member_id)
     else:
-        member = repo.member_by_email(s, org_id=actor.org_id, email=normal_email(q.member_email or ""))
+        member = repo.member_by_email(s, org_id=actor.org_id, email=normal_email(member_email or ""))
     if member is None:
         raise NotFound("that member is not in this organisation")
     if member.id == actor.member_id:

@@ -429,7 +429,7 @@ def set_status(uow: UnitOfWork, actor: Actor, *, member_id: str, change: str) ->
 
 
 def transfer(uow: UnitOfWork, actor: Actor, *, member_id: str, to_member_id: str) -> dict[str, int]:
-    """Hand a member's sessions and care-team places to a colleague (before deleting them)."""
+    """Hand a member's sessions, care-team places and appointments to a colleague (before deleting them)."""
     org, member, _, roles = load_target(uow, actor, member_id, lock_org=True)
     _, target, _, _ = load_target(uow, actor, to_member_id)
     authorize(uow, actor, Action.DELETE, target_resource(uow, member, roles))
@@ -437,24 +437,26 @@ def transfer(uow: UnitOfWork, actor: Actor, *, member_id: str, to_member_id: str
     if target.id == member.id or target.status != "active" or \
             seats.seat_type(target_keys, roles) is not SeatType.STANDARD:
         raise Invalid("records go to another active member with a standard seat (one who can own sessions)")
-    moved_sessions, moved_patients = repo.transfer_records(uow.session, org_id=org.id, from_member=member.id,
-                                                           to_member=target.id)
+    moved_sessions, moved_patients, moved_appointments = repo.transfer_records(
+        uow.session, org_id=org.id, from_member=member.id, to_member=target.id)
+    moved = {"sessions": moved_sessions, "care_team_places": moved_patients, "appointments": moved_appointments}
     uow.record("members.transfer", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
-               detail={"to": target.id, "sessions": moved_sessions, "care_team_places": moved_patients})
-    return {"sessions": moved_sessions, "care_team_places": moved_patients}
+               detail={"to": target.id, **moved})
+    return moved
 
 
 def delete(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
     """Remove the member's account data; refused while they own clinical records."""
     org, member, user, roles = load_target(uow, actor, member_id, lock_org=True)
     authorize(uow, actor, Action.DELETE, target_resource(uow, member, roles, **_owner_attrs(uow, org.id, member)))
-    owned_sessions, sole_patients = repo.owned_records(uow.session, org_id=org.id, member_id=member.id)
-    if owned_sessions or sole_patients:
+    owned_sessions, sole_patients, appointments = repo.owned_records(uow.session, org_id=org.id, member_id=member.id)
+    if owned_sessions or sole_patients or appointments:
         raise Conflict(
-            f"{user.email} owns {owned_sessions} clinical session(s) and is the only care-team member of "
-            f"{sole_patients} patient(s); transfer them first (POST /v1/orgs/{org.id}/members/{member.id}/transfer "
-            "with to_member_id), or disable the member instead",
-            extra={"owned_sessions": owned_sessions, "sole_care_team_patients": sole_patients})
+            f"{user.email} owns {owned_sessions} clinical session(s), is the provider of {appointments} "
+            f"appointment(s) and is the only care-team member of {sole_patients} patient(s); transfer them first "
+            f"(POST /v1/orgs/{org.id}/members/{member.id}/transfer with to_member_id), or disable the member instead",
+            extra={"owned_sessions": owned_sessions, "sole_care_team_patients": sole_patients,
+                   "provider_appointments": appointments})
     snapshot = {"email": user.email, "status": member.status,
                 "roles": [r.role_key for r in repo.roles_of(uow.session, member_ids=[member.id])[member.id]]}
     sessions.end_all(uow, user.id, reason="member-deleted")

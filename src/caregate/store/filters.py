@@ -8,7 +8,7 @@ attribute never holds).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 from typing import Any
@@ -51,9 +51,11 @@ class Mapping:
     created_by: Column | None = None
     team: Column | Link | None = None
     location: Column | Link | None = None
-    assigned: Link | None = None
+    assigned: Column | Link | None = None
     attrs: MappingABC[str, Column] = field(default_factory=dict)
     grants: Callable[[HasGrant], ColumnElement[bool]] | None = None
+    # the same as `grants`, one condition per kind of grant (so lookups can use an index for each)
+    grant_parts: Callable[[HasGrant], Sequence[ColumnElement[bool]]] | None = None
 
 
 def _member_of(where: Column | Link, ids: frozenset[str], key: Column) -> ColumnElement[bool]:
@@ -101,6 +103,9 @@ def compile_predicate(pred: Predicate, m: Mapping) -> ColumnElement[bool]:  # no
         column = m.attrs.get(pred.attr)
         return false() if column is None else _attr(column, pred.op, pred.value)
     if isinstance(pred, HasGrant):
+        if m.grant_parts is not None:
+            parts = m.grant_parts(pred)
+            return or_(*parts) if parts else false()
         return false() if m.grants is None else m.grants(pred)
     if isinstance(pred, And):
         return and_(*(compile_predicate(p, m) for p in pred.parts))

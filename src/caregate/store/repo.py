@@ -10,6 +10,7 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from caregate.store import records
 from caregate.store.clinical import CareTeamMember, ClinicalSession, Patient, SessionShare
 from caregate.store.tables import (
     AuthToken,
@@ -182,6 +183,7 @@ def page_of_members(
 
 def delete_member(s: Session, *, member: Membership) -> None:
     s.execute(delete(Invitation).where(Invitation.membership_id == member.id))
+    records.delete_personal_templates(s, org_id=member.org_id, member_id=member.id)
     s.delete(member)
 
 
@@ -269,8 +271,8 @@ def seat_charges(s: Session, *, org_id: str) -> list[SeatCharge]:
 
 # --- clinical records a member owns ---------------------------------------------------------------
 
-def owned_records(s: Session, *, org_id: str, member_id: str) -> tuple[int, int]:
-    """(sessions the member owns, patients whose only care-team member is this member)."""
+def owned_records(s: Session, *, org_id: str, member_id: str) -> tuple[int, int, int]:
+    """(sessions the member owns, patients whose only care-team member is this member, appointments they provide)."""
     sessions = s.scalar(select(func.count()).select_from(ClinicalSession).where(
         ClinicalSession.org_id == org_id, ClinicalSession.owner_id == member_id)) or 0
     mine = select(CareTeamMember.patient_id).where(CareTeamMember.membership_id == member_id)
@@ -278,11 +280,11 @@ def owned_records(s: Session, *, org_id: str, member_id: str) -> tuple[int, int]
                                                      CareTeamMember.patient_id.in_(mine))
     sole = s.scalar(select(func.count()).select_from(Patient).where(
         Patient.org_id == org_id, Patient.id.in_(mine), Patient.id.not_in(others))) or 0
-    return sessions, sole
+    return sessions, sole, records.owned_appointments(s, org_id=org_id, member_id=member_id)
 
 
-def transfer_records(s: Session, *, org_id: str, from_member: str, to_member: str) -> tuple[int, int]:
-    """Move the sessions and care-team places of one member to another; return how many of each."""
+def transfer_records(s: Session, *, org_id: str, from_member: str, to_member: str) -> tuple[int, int, int]:
+    """Move the sessions, care-team places and appointments of one member to another; return how many of each."""
     sessions = list(s.scalars(select(ClinicalSession).where(
         ClinicalSession.org_id == org_id, ClinicalSession.owner_id == from_member)))
     for row in sessions:
@@ -295,7 +297,8 @@ def transfer_records(s: Session, *, org_id: str, from_member: str, to_member: st
         s.delete(place)
         if place.patient_id not in already:
             s.add(CareTeamMember(patient_id=place.patient_id, membership_id=to_member, org_id=org_id))
-    return len(sessions), len(places)
+    moved = records.transfer_appointments(s, org_id=org_id, from_member=from_member, to_member=to_member)
+    return len(sessions), len(places), moved
 
 
 def get_session(s: Session, *, org_id: str, session_id: str) -> ClinicalSession | None:
