@@ -121,7 +121,7 @@ def org_create(
 ) -> None:
     """Create an organisation and its first Owner."""
     from caregate.engine import Plan
-    from caregate.service import members, orgs
+    from caregate.service import invitations, members, orgs
     from caregate.service.errors import Invalid, ServiceError
     from caregate.store import repo
     from caregate.store.ids import new_id
@@ -142,7 +142,7 @@ def org_create(
                 uow.session.flush()
             org, member = orgs.create(uow, name=name, owner=user, plan=chosen_plan, preset=preset)
             if user.password_hash is None:
-                members.send_password_link(uow, org, member, user)
+                invitations.send_password_link(uow, org, member, user)
     except ServiceError as exc:
         raise _fail(exc) from None
     out.print(f"created organisation [bold]{org.name}[/bold] ({org.id}) with owner {email}")

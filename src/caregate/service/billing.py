@@ -10,7 +10,7 @@ from caregate.service.actors import Actor, org_roles
 from caregate.service.authz import authorize
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Invalid, NotFound
-from caregate.service.members import quote_for, quote_view
+from caregate.service.invitations import quote_for, quote_view
 from caregate.service.views import QuoteView, SeatsView
 from caregate.store import repo
 

@@ -7,7 +7,7 @@ from pydantic import StringConstraints
 
 from caregate.api.deps import CallerDep, Svc, run
 from caregate.api.schemas import InviteIn, ProfileIn, RoleGrantIn, RoleList, RolesIn, StructureIn, TransferIn
-from caregate.service import members
+from caregate.service import invitations, members
 from caregate.service.members import RoleGrant
 from caregate.service.views import InviteResult, MemberView, Page
 
@@ -34,7 +34,7 @@ def list_members(org_id: str, svc: Svc, caller: CallerDep,
 @router.post("/orgs/{org_id}/members", response_model=InviteResult, status_code=status.HTTP_201_CREATED,
              summary="Invite a member by email (confirm the quoted seat charge if there is one)")
 def invite(org_id: str, body: InviteIn, svc: Svc, caller: CallerDep) -> InviteResult:
-    return run(svc, caller, org_id, members.invite, email=body.email, name=body.name, title=body.title,
+    return run(svc, caller, org_id, invitations.invite, email=body.email, name=body.name, title=body.title,
                grants=grants(body.roles), team_ids=body.team_ids, location_ids=body.location_ids,
                confirm_charge_cents=body.confirm_charge_cents)
 
@@ -92,14 +92,14 @@ def delete_member(org_id: str, member_id: str, svc: Svc, caller: CallerDep) -> N
 @router.post("/orgs/{org_id}/members/{member_id}/invitation", status_code=status.HTTP_202_ACCEPTED,
              summary="Send the invitation again (the old link stops working)")
 def resend(org_id: str, member_id: str, svc: Svc, caller: CallerDep) -> dict[str, str]:
-    expires = run(svc, caller, org_id, members.resend_invitation, member_id=member_id)
+    expires = run(svc, caller, org_id, invitations.resend_invitation, member_id=member_id)
     return {"expires_at": expires.isoformat()}
 
 
 @router.delete("/orgs/{org_id}/members/{member_id}/invitation", status_code=status.HTTP_204_NO_CONTENT,
                summary="Revoke an invitation that was not accepted")
 def revoke(org_id: str, member_id: str, svc: Svc, caller: CallerDep) -> None:
-    run(svc, caller, org_id, members.revoke_invitation, member_id=member_id)
+    run(svc, caller, org_id, invitations.revoke_invitation, member_id=member_id)
 
 
 __all__ = ["RoleGrantIn", "router"]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from caregate.service import auth, members, passwords
+from caregate.service import auth, invitations, passwords
 from caregate.service.errors import Invalid, Unauthenticated
 from caregate.web import security
 from caregate.web.edge import WebRoute, caller_of, html, services_of, to_login
@@ -88,7 +88,7 @@ def accept(request: Request, token: Annotated[str, Form(max_length=300)], passwo
     caller = caller_of(request)
     try:
         with services_of(request).unit(caller.request) as uow:
-            member, user = members.accept(uow, token=token, password=password, name=name or None)
+            member, user = invitations.accept(uow, token=token, password=password, name=name or None)
             login = auth.issue_login(uow, user)
             org_id = member.org_id
     except Invalid as exc:

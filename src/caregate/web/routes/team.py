@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from caregate.service import abilities, billing, members, passwords, security, structure
+from caregate.service import abilities, billing, invitations, members, passwords, security, structure
 from caregate.service.errors import ConfirmationRequired, Conflict, Forbidden, Invalid, ServiceError
 from caregate.service.views import MemberView
 from caregate.web.edge import Page, WebRoute, done, page
@@ -86,7 +86,7 @@ def invite(request: Request, org_id: OrgId, form: Form) -> Response:
     if step == "send":
         try:
             with page(request, org_id, "team") as p:
-                result = members.invite(p.uow, p.actor, email=values["email"], name=values["name"],
+                result = invitations.invite(p.uow, p.actor, email=values["email"], name=values["name"],
                                         grants=grants_from_form(form), team_ids=values["team_ids"],
                                         location_ids=values["location_ids"],
                                         confirm_charge_cents=int(confirm) if confirm.isdigit() else None)
@@ -202,10 +202,10 @@ def invitation(request: Request, org_id: OrgId, member_id: MemberId,
     with page(request, org_id, "team") as p:
         view = members.get(p.uow, p.actor, member_id=member_id)
         if what == "resend":
-            expires = members.resend_invitation(p.uow, p.actor, member_id=member_id)
+            expires = invitations.resend_invitation(p.uow, p.actor, member_id=member_id)
             message = f"A new invitation went to {view.email}; the link works until {expires:%d %b %Y %H:%M} UTC."
         else:
-            members.revoke_invitation(p.uow, p.actor, member_id=member_id)
+            invitations.revoke_invitation(p.uow, p.actor, member_id=member_id)
             message = f"The invitation to {view.email} was withdrawn; its link no longer works."
     return done(request, f"/o/{org_id}/team", message)
 
