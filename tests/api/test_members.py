@@ -345,3 +345,16 @@ def test_role_change_charges_seats_beyond_those_purchased(client, world, service
     with services.unit() as uow:
         charges = repo.seat_charges(uow.session, org_id=org_id)
         assert len(charges) == 1 and charges[0].seats == 1 and charges[0].amount_cents > 0
+
+
+def test_a_conditional_role_filters_the_members_list_like_single_reads(client, world):
+    org_id, owner = world.org()
+    role = client.post(f"/v1/orgs/{org_id}/roles", headers=owner.headers, json={
+        "name": "Roster Clerk", "permissions": {"members": {"read": {"scope": "org", "conditions": [
+            {"type": "attr", "attr": "status", "op": "eq", "value": "active"}]}}}}).json()
+    clerk = world.member(org_id, roles=(role["key"],))
+    gone = world.member(org_id, roles=("clinician",), status="disabled")
+    listed = {m["id"] for m in client.get(f"/v1/orgs/{org_id}/members", headers=clerk.headers).json()["items"]}
+    assert gone.member_id not in listed and owner.member_id in listed and clerk.member_id in listed
+    assert client.get(f"/v1/orgs/{org_id}/members/{gone.member_id}", headers=clerk.headers).status_code == 403
+    assert client.get(f"/v1/orgs/{org_id}/members/{owner.member_id}", headers=clerk.headers).status_code == 200

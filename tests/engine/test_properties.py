@@ -46,6 +46,7 @@ from caregate.engine import (
     decide,
     validate_role,
 )
+from caregate.engine.catalog import STORED_ATTRIBUTES
 from caregate.engine.conditions import AttrCompare, IpIn, MfaWithin, Op, TimeWindow
 from caregate.engine.roles import resolve_role
 
@@ -138,7 +139,11 @@ def validated_roles(draw: Any) -> Any:
         if choice == "scope":
             value: object = draw(_SCOPE_TEXT)
         elif choice == "object":
-            value = {"scope": draw(_SCOPE_TEXT), "conditions": draw(st.lists(_CONDITION_DATA, max_size=1))}
+            conditions = draw(st.lists(_CONDITION_DATA, max_size=1))
+            if feature in STORED_ATTRIBUTES and "amount" not in STORED_ATTRIBUTES[feature]:
+                # validation refuses conditions on attributes the store cannot filter (tested elsewhere)
+                conditions = [c for c in conditions if c["type"] != "attr"]
+            value = {"scope": draw(_SCOPE_TEXT), "conditions": conditions}
         else:
             value = None
         permissions.setdefault(str(feature), {})[str(action)] = value

@@ -66,6 +66,27 @@ FEATURE_ACTIONS: Mapping[Feature, frozenset[Action]] = MappingProxyType(
 )
 
 CLINICAL_FEATURES = frozenset({F.SESSIONS, F.NOTES, F.TRANSCRIPTS, F.CONTEXT, F.DOCUMENTS})
+
+# The attributes a condition may test on the objects caregate stores: lists of them are filtered in the
+# database, so every attribute here has a column (or expression) in the store's list mappings, and a
+# condition on anything else would make a list disagree with a single read. Objects caregate does not
+# store (described by the caller of /check) may carry any attribute.
+STORED_ATTRIBUTES: Mapping[Feature, frozenset[str]] = MappingProxyType({
+    **{f: frozenset({"status"}) for f in (F.SESSIONS, F.NOTES, F.TRANSCRIPTS, F.CONTEXT, F.DOCUMENTS)},
+    F.PATIENTS: frozenset(),
+    F.TEMPLATES: frozenset({"visibility"}),
+    F.APPOINTMENTS: frozenset({"status"}),
+    F.MESSAGES: frozenset({"direction"}),
+    F.INVOICES: frozenset({"status", "amount"}),
+    F.CHARGES: frozenset({"status", "amount", "requested_by", "approved_by"}),
+    F.PAYMENTS: frozenset({"status", "amount", "method"}),
+    F.REFUNDS: frozenset({"status", "amount", "requested_by", "approved_by"}),
+    F.INVENTORY: frozenset(),
+    F.CALLS: frozenset({"status"}),
+    F.CALL_TRANSCRIPTS: frozenset({"status"}),
+    F.ROOMS: frozenset({"kind"}),
+    F.MEMBERS: frozenset({"status", "is_owner"}),
+})
 BILLING_FEATURES = frozenset({F.INVOICES, F.CHARGES, F.PAYMENTS, F.REFUNDS})
 PATIENT_SENSITIVE_FIELDS = frozenset({"ssn", "insurance", "clinical_summary"})
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from caregate.engine.catalog import BUILTIN_ROLES, FEATURE_ACTIONS
-from caregate.engine.conditions import condition_from_data
+from caregate.engine.catalog import BUILTIN_ROLES, FEATURE_ACTIONS, STORED_ATTRIBUTES
+from caregate.engine.conditions import AttrCompare, condition_from_data
 from caregate.engine.errors import PolicyError, RoleValidationError
 from caregate.engine.model import Action, Feature, Permission, Role, Scope
 from caregate.engine.roles import Key, PermissionIndex, RoleSpec, Rule, resolve_role
@@ -54,9 +54,17 @@ def _parse_grant(feature: Feature, action: Action, raw: object, problems: list[s
         raw_conditions = []
     for item in raw_conditions:
         try:
-            conditions.append(condition_from_data(item))
+            condition = condition_from_data(item)
         except PolicyError as exc:
             problems.append(f"{where}: {exc}")
+            continue
+        known = STORED_ATTRIBUTES.get(feature)
+        if isinstance(condition, AttrCompare) and known is not None and condition.attr not in known:
+            names = ", ".join(sorted(known)) or "none"
+            problems.append(f"{where}: {feature} have no attribute {condition.attr!r} a condition can test "
+                            f"(known: {names})")
+            continue
+        conditions.append(condition)
     hidden = raw.get("hidden_fields", [])
     allowed = HIDEABLE_FIELDS.get(feature, frozenset())
     if not isinstance(hidden, list) or any(not isinstance(h, str) or h not in allowed for h in hidden):

@@ -36,7 +36,7 @@ from caregate.store.clinical import (
     TemplateTeam,
 )
 from caregate.store.filters import Column, Link, Mapping
-from caregate.store.tables import MemberLocation, Membership, TeamMember
+from caregate.store.tables import MemberLocation, Membership, RoleAssignmentRow, TeamMember
 
 
 def share_levels(pred: HasGrant) -> list[str]:
@@ -111,6 +111,10 @@ MEMBERS = Mapping(
     owner=Membership.id,
     team=Link(TeamMember.membership_id, TeamMember.team_id),
     location=Link(MemberLocation.membership_id, MemberLocation.location_id),
+    # as service.resources.member builds them
+    attrs={"status": Membership.status,
+           "is_owner": exists(select(1).where(RoleAssignmentRow.membership_id == Membership.id,
+                                              RoleAssignmentRow.role_key == "owner"))},
 )
 
 SESSIONS = _session_like(ClinicalSession.id, ClinicalSession.created_by)
