@@ -55,6 +55,16 @@ def test_demo_has_every_builtin_role_and_prints_logins(env, services):
         held_by = repo.member_statuses_and_roles(uow.session, org_id=org.id, statuses=["active"])
         held = set().union(*held_by.values())
     assert held == set(BUILTIN_ROLES)
+    # a lived-in clinic, made through the use cases (so its audit trail is a real one)
+    from sqlalchemy import text
+
+    with services.unit() as uow:
+        def count(table: str) -> int:
+            return uow.session.execute(text(f"SELECT count(*) FROM {table} WHERE org_id = :o"), {"o": org.id}).scalar()
+
+        assert count("patients") == 3 and count("clinical_sessions") == 3 and count("session_shares") == 1
+        assert count("templates") == 2 and count("appointments") == 1 and count("invoices") == 1
+        assert count("audit_events") > 20
 
 
 def test_org_create_and_bad_input(env, services):

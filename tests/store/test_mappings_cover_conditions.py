@@ -12,6 +12,7 @@ from caregate.engine.roles import compile_index
 from caregate.engine.validate import validate_role
 from caregate.store.lookups import LISTS
 
+
 @pytest.mark.parametrize("name", sorted(LISTS))
 def test_each_list_mapping_has_the_attributes_conditions_may_test(name):
     feature = Feature(name) if name in set(Feature) else {"products": Feature.INVENTORY,
