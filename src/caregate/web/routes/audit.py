@@ -96,4 +96,4 @@ def acknowledge(request: Request, org_id: OrgId, alert_id: Id, form: Form) -> Re
     with page(request, org_id, "audit") as p:
         made = audit.acknowledge(p.uow, p.actor, alert_id=alert_id, note=note)
     return done(request, f"/o/{org_id}/audit/alerts#alert-{made.id}",
-                f"The alert “{made.summary}” is acknowledged.")
+                f"The {made.rule.replace('_', ' ')} alert of {made.at:%Y-%m-%d %H:%M} UTC is acknowledged.")
