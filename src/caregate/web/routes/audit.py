@@ -57,7 +57,8 @@ def _results(p: Page, q: AuditQuery) -> dict[str, Any]:
 def events(request: Request, org_id: OrgId) -> Response:
     q = audit_filter.parse(request.query_params)
     with page(request, org_id, "audit") as p:
-        values = {"q": q, "names": _names(p), "formats": FORMATS, **_results(p, q)}
+        found = _results(p, q)  # first: a member who may not read the log is refused before anything else
+        values = {"q": q, "names": _names(p), "formats": FORMATS, **found}
         status = 422 if q.problems else 200
         if p.fragment and request.headers.get("hx-target") == "audit-results":
             return p.render("audit/_results.html", status, **values)
