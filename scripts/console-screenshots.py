@@ -77,11 +77,20 @@ def main(out: Path) -> None:
             page.screenshot(path=str(out / "console-settings.png"))
             page.goto(base + o + "/seats")
             page.screenshot(path=str(out / "console-seats.png"))
+            audit_page(page, base, o, out)
             identity_pages(browser, page, base, o, out)
             browser.close()
     finally:
         server.should_exit = True
     print(f"screenshots in {out}")
+
+
+def audit_page(page: Any, base: str, o: str, out: Path) -> None:
+    """The audit log, with the chain verified."""
+    page.goto(base + o + "/audit")
+    page.get_by_role("button", name="Verify the chain").click()
+    page.locator("#chain-intact").wait_for()
+    page.screenshot(path=str(out / "console-audit.png"))
 
 
 def identity_pages(browser: Any, page: Any, base: str, o: str, out: Path) -> None:

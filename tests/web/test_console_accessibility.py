@@ -49,7 +49,8 @@ def test_every_page_has_no_serious_accessibility_violation(console_factory, clin
     pages = [f"{org}/team", f"{org}/team?status=invited", f"{org}/team?q=nobody-at-all", f"{org}/roles",
              f"{org}/roles?feature=charges", f"{org}/roles/new", f"{org}/settings", f"{org}/seats",
              f"{org}/team/new", f"{org}/team/{clinic['clara'].member_id}/edit",
-             f"{org}/team/{clinic['clara'].member_id}/delete"]
+             f"{org}/team/{clinic['clara'].member_id}/delete", f"{org}/audit", f"{org}/audit?from=2026-13-01",
+             f"{org}/audit/alerts", f"{org}/audit/verify"]
     for path in pages:
         owner.go(path)
         axe_clean(owner)

@@ -41,6 +41,7 @@ class NavAbilities(View):
     edit_subscription: bool
     seats: bool
     audit: bool
+    audit_export: bool = False
     api_keys: bool = False
     create_api_keys: bool = False
     edit_api_keys: bool = False
@@ -106,6 +107,7 @@ def nav(uow: UnitOfWork, actor: Actor) -> NavAbilities:
         settings=may(Feature.SETTINGS, Action.READ), edit_settings=may(Feature.SETTINGS, Action.EDIT),
         subscription=may(Feature.SUBSCRIPTION, Action.READ), edit_subscription=may(Feature.SUBSCRIPTION, Action.EDIT),
         seats=may(Feature.SEATS, Action.READ), audit=may(Feature.AUDIT, Action.READ),
+        audit_export=may(Feature.AUDIT, Action.EXPORT),
         api_keys=may(Feature.API_KEYS, Action.READ), create_api_keys=may(Feature.API_KEYS, Action.CREATE),
         edit_api_keys=may(Feature.API_KEYS, Action.EDIT), revoke_api_keys=may(Feature.API_KEYS, Action.DELETE))
 

@@ -17,7 +17,7 @@ from caregate.service import resources
 from caregate.service.actors import Actor
 from caregate.service.authz import authorize
 from caregate.service.context import UnitOfWork
-from caregate.service.errors import Invalid
+from caregate.service.errors import Conflict, Invalid, NotFound
 from caregate.service.views import Page, View
 from caregate.store import audit_repo
 from caregate.store.audit import AuditAlert, AuditEvent
@@ -60,6 +60,9 @@ class AlertView(View):
     event_id: str | None
     detail: dict[str, Any]
     webhook_state: str
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    acknowledged_note: str | None = None
 
 
 class ProblemView(View):
@@ -150,7 +153,8 @@ def verify(uow: UnitOfWork, actor: Actor) -> VerifyView:
 def alert_view(row: AuditAlert) -> AlertView:
     return AlertView(id=row.id, rule=row.rule, severity=row.severity, at=row.at, summary=row.summary,
                      member_id=row.member_id, event_id=row.event_id, detail=row.detail or {},
-                     webhook_state=row.webhook_state)
+                     webhook_state=row.webhook_state, acknowledged_at=row.acknowledged_at,
+                     acknowledged_by=row.acknowledged_by, acknowledged_note=row.acknowledged_note)
 
 
 def alerts(uow: UnitOfWork, actor: Actor, *, after: str | None = None, limit: int = 50) -> Page[AlertView]:
@@ -164,3 +168,25 @@ def alerts(uow: UnitOfWork, actor: Actor, *, after: str | None = None, limit: in
                detail={"returned": [r.id for r in rows]})
     return Page[AlertView](items=[alert_view(r) for r in rows], total=len(rows),
                            next_cursor=rows[-1].id if more and rows else None)
+
+
+MAX_NOTE = 500
+
+
+def acknowledge(uow: UnitOfWork, actor: Actor, *, alert_id: str, note: str | None = None) -> AlertView:
+    """Mark an alert as looked into; whoever is alerted (audit:read) may, once, and it is recorded."""
+    authorize(uow, actor, Action.READ, resources.org_object(Feature.AUDIT, actor.org_id))
+    note = (note or "").strip() or None
+    if note is not None and len(note) > MAX_NOTE:
+        raise Invalid(f"the note is at most {MAX_NOTE} characters")
+    row = audit_repo.get_alert(uow.session, org_id=actor.org_id, alert_id=alert_id, lock=True)
+    if row is None:
+        raise NotFound(f"alert {alert_id} not found")
+    if row.acknowledged_at is not None:
+        raise Conflict(f"this alert was already acknowledged on {row.acknowledged_at:%d %b %Y at %H:%M} UTC")
+    row.acknowledged_at, row.acknowledged_by, row.acknowledged_note = uow.now, actor.member_id, note
+    uow.record("audit.alert_acknowledged", org_id=actor.org_id, actor=actor, object_type="audit_alerts",
+               object_id=row.id, before={"acknowledged_at": None},
+               after={"acknowledged_at": uow.now.isoformat(), "acknowledged_by": actor.member_id, "note": note},
+               detail={"rule": row.rule, "event_id": row.event_id})
+    return alert_view(row)

@@ -159,6 +159,10 @@ class AuditAlert(Base):
     webhook_state: Mapped[str] = mapped_column(String(10), default="none")
     webhook_attempts: Mapped[int] = mapped_column(Integer, default=0)
     webhook_error: Mapped[str | None] = mapped_column(Text)
+    # who looked into the alert, when, and what they found (empty while it waits for someone)
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(ID)
+    acknowledged_note: Mapped[str | None] = mapped_column(String(500))
 
 
 class AuditSettingsRow(Base):

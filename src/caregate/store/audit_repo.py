@@ -313,6 +313,11 @@ def alerts(s: Session, *, org_id: str, before_id: str | None, limit: int) -> lis
     return list(s.scalars(query.order_by(AuditAlert.id.desc()).limit(limit)))
 
 
+def get_alert(s: Session, *, org_id: str, alert_id: str, lock: bool = False) -> AuditAlert | None:
+    query = select(AuditAlert).where(AuditAlert.org_id == org_id, AuditAlert.id == alert_id)
+    return s.scalars(query.with_for_update() if lock else query).first()
+
+
 def alerts_by_id(s: Session, *, alert_ids: Sequence[str]) -> list[AuditAlert]:
     return list(s.scalars(select(AuditAlert).where(AuditAlert.id.in_(alert_ids)))) if alert_ids else []
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from caregate.api.deps import CallerDep, Svc, run
@@ -61,6 +61,19 @@ def verify_chain(org_id: str, svc: Svc, caller: CallerDep) -> VerifyView:
 def list_alerts(org_id: str, svc: Svc, caller: CallerDep, limit: Annotated[int, Query(ge=1, le=200)] = 50,
                 after: Id = None) -> Page[AlertView]:
     return run(svc, caller, org_id, audit.alerts, after=after, limit=limit)
+
+
+class AcknowledgeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=500, description="what was found, e.g. a planned night shift")
+
+
+@router.post("/orgs/{org_id}/audit/alerts/{alert_id}/acknowledge", response_model=AlertView,
+             summary="Mark an alert as looked into, with an optional note (audit:read; once; recorded)")
+def acknowledge_alert(org_id: str, alert_id: Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_]+$")],
+                      svc: Svc, caller: CallerDep, body: AcknowledgeIn | None = None) -> AlertView:
+    return run(svc, caller, org_id, audit.acknowledge, alert_id=alert_id, note=body.note if body else None)
 
 
 @router.get("/orgs/{org_id}/audit/settings", response_model=AuditSettingsView)

@@ -33,9 +33,11 @@ _WHAT = ((re.compile(r"/team/[^/]+/edit$"), "change this member's roles, teams o
          (re.compile(r"/revoke$"), "revoke this API key"),
          (re.compile(r"/account/mfa/recovery-codes$"), "make new recovery codes"),
          (re.compile(r"/account/mfa/disable$"), "turn off two-factor authentication"),
-         (re.compile(r"/account/mfa"), "change your two-factor authentication"))
-SECTIONS = {"team": "team", "settings": "settings", "api-keys": "api-keys", "account": "account"}
-BACK = {"team": "team", "settings": "settings/security", "api-keys": "api-keys", "account": "account"}
+         (re.compile(r"/account/mfa"), "change your two-factor authentication"),
+         (re.compile(r"/audit/export(\?|$)"), "export the audit log"))
+SECTIONS = {"team": "team", "settings": "settings", "api-keys": "api-keys", "account": "account", "audit": "audit"}
+BACK = {"team": "team", "settings": "settings/security", "api-keys": "api-keys", "account": "account",
+        "audit": "audit"}
 
 
 def describe(path: str) -> str:
