@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -65,6 +66,10 @@ def test_demo_has_every_builtin_role_and_prints_logins(env, services):
         assert count("patients") == 3 and count("clinical_sessions") == 3 and count("session_shares") == 1
         assert count("templates") == 2 and count("appointments") == 1 and count("invoices") == 1
         assert count("audit_events") > 20
+        # the operator loaded it: the event carries no role's reasons (none leak from the unit's last decision)
+        body = uow.session.execute(text("SELECT body FROM audit_events WHERE org_id = :o AND action = 'demo.loaded'"),
+                                   {"o": org.id}).scalar_one()
+        assert not json.loads(body).get("reasons"), body
 
 
 def test_org_create_and_bad_input(env, services):

@@ -146,8 +146,9 @@ class UnitOfWork:
         write(self.session)
         self._redo.append(write)
 
-    def allowed(self, decision: Decision) -> None:
-        """Remember the decision that allowed an action, for the events this unit records without one."""
+    def allowed(self, decision: Decision | None) -> None:
+        """Remember the decision that allowed an action, for the events this unit records without one
+        (None: what follows was not decided by a role, e.g. the operator's own command)."""
         self._allowed = decision
 
     def context(self, *, mfa_at: datetime | None = None, purpose: str | None = None) -> Context:
