@@ -69,7 +69,13 @@ def web(services: Services) -> Iterator[TestClient]:
 
 @pytest.fixture
 def live_server(services: Services, port: int) -> Iterator[str]:
-    config = uvicorn.Config(create_app(services), host="127.0.0.1", port=port, log_level="warning",
+    app = create_app(services)
+    # FastAPI builds its routes' parameter models lazily, on the first request that reaches them, under a
+    # warnings.catch_warnings() that is not thread-safe: built in the server thread while pytest's thread
+    # swaps the warning filters, pydantic's UnsupportedFieldAttributeWarning escaped as an error (a 500).
+    # One request that matches nothing, made here before the server thread starts, builds them all.
+    TestClient(app).get("/__build-routes__")
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             lifespan="off", ws="none", access_log=False)
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="caregate-live", daemon=True)
