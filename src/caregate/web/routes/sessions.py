@@ -16,10 +16,10 @@ router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Id = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 After = Annotated[str | None, Query(max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 # The seed's three levels, in its words
-LEVELS = {"view": ("View", "read-only access to the session and its contents"),
-          "edit": ("Edit", "edit notes, update session status, add documents, edit context, and manage patient "
+LEVELS = {"view": ("View", "Read-only access to the session and its contents"),
+          "edit": ("Edit", "Edit notes, update session status, add documents, edit context, and manage patient "
                            "profiles"),
-          "full": ("Full access", "everything in Edit, plus sharing the session onwards to other colleagues")}
+          "full": ("Full access", "Everything in Edit, plus sharing the session onwards to other colleagues")}
 
 
 @router.get("/o/{org_id}/sessions")
