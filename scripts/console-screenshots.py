@@ -79,6 +79,7 @@ def main(out: Path) -> None:
             page.screenshot(path=str(out / "console-seats.png"))
             audit_page(page, base, o, out)
             identity_pages(browser, page, base, o, out)
+            sessions_pages(browser, base, o, out)
             browser.close()
     finally:
         server.should_exit = True
@@ -133,6 +134,35 @@ def identity_pages(browser: Any, page: Any, base: str, o: str, out: Path) -> Non
     second.get_by_role("button", name="Sign in").click()
     second.get_by_label("Code from your authenticator app").wait_for()
     second.screenshot(path=str(out / "console-sign-in-2fa.png"))
+
+
+def sessions_pages(browser: Any, base: str, o: str, out: Path) -> None:
+    """Clara's sessions, the Share dialog with a colleague found, then Dana's bell and notifications."""
+    page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.goto(base + "/login")
+    page.get_by_label("Email").fill(f"clinician@{demo.DEMO_DOMAIN}")
+    page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/team")
+    page.goto(base + o + "/sessions")
+    page.screenshot(path=str(out / "console-sessions.png"))
+    page.get_by_role("link", name="Asthma review").click()
+    page.get_by_role("link", name="Share").click()
+    dialog = page.locator("dialog#dialog")
+    dialog.get_by_label("Search a colleague by name or email").fill("dana")
+    dialog.locator("#share-targets").get_by_text("Adam Administrator").wait_for(state="detached")  # filtered
+    dialog.get_by_label("Dana Lead (Clinician + Administrator) lead@demo.caregate.test").check()
+    dialog.get_by_role("button", name="Share", exact=True).click()
+    dialog.locator("#share-message").wait_for()
+    page.screenshot(path=str(out / "console-session-share.png"))
+    lead = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    lead.goto(base + "/login")
+    lead.get_by_label("Email").fill(f"lead@{demo.DEMO_DOMAIN}")
+    lead.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+    lead.get_by_role("button", name="Sign in").click()
+    lead.wait_for_url("**/team")
+    lead.goto(base + o + "/notifications")
+    lead.screenshot(path=str(out / "console-notifications.png"))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from caregate.engine import Action, Feature, PlanFeature, Resource, Role
 from caregate.engine.catalog import OWNER, TEMPLATE_MANAGER, role_label
+from caregate.engine.filters import And, HasGrant, Never, Or, Predicate, predicate_for
 from caregate.service import resources, seats
 from caregate.service.actors import Actor, org_roles
 from caregate.service.authz import check
@@ -46,6 +47,7 @@ class NavAbilities(View):
     create_api_keys: bool = False
     edit_api_keys: bool = False
     revoke_api_keys: bool = False
+    sessions: bool = False  # some clinical session could be theirs to read (by a role, or shared with them)
 
 
 class MemberAbilities(View):
@@ -109,7 +111,25 @@ def nav(uow: UnitOfWork, actor: Actor) -> NavAbilities:
         seats=may(Feature.SEATS, Action.READ), audit=may(Feature.AUDIT, Action.READ),
         audit_export=may(Feature.AUDIT, Action.EXPORT),
         api_keys=may(Feature.API_KEYS, Action.READ), create_api_keys=may(Feature.API_KEYS, Action.CREATE),
-        edit_api_keys=may(Feature.API_KEYS, Action.EDIT), revoke_api_keys=may(Feature.API_KEYS, Action.DELETE))
+        edit_api_keys=may(Feature.API_KEYS, Action.EDIT), revoke_api_keys=may(Feature.API_KEYS, Action.DELETE),
+        sessions=_may_list(uow, actor, Feature.SESSIONS, Action.READ))
+
+
+def _may_list(uow: UnitOfWork, actor: Actor, feature: Feature, action: Action) -> bool:
+    """Whether the engine's list filter for (feature, action) could select anything for the actor."""
+    return _could_match(predicate_for(actor.subject, feature, action, uow.context()))
+
+
+def _could_match(pred: Predicate) -> bool:
+    if isinstance(pred, Never):
+        return False
+    if isinstance(pred, HasGrant):  # a grant that can never reach this member selects nothing
+        return pred.shares_allowed or pred.patient_access_allowed
+    if isinstance(pred, And):
+        return all(_could_match(p) for p in pred.parts)
+    if isinstance(pred, Or):
+        return any(_could_match(p) for p in pred.parts)
+    return True
 
 
 def _owner_attrs(member: Membership, owners: Sequence[str]) -> dict[str, object]:

@@ -181,6 +181,17 @@ def page_of_members(
     return [(row[0], row[1]) for row in s.execute(page).all()], total
 
 
+def visible_members(s: Session, *, org_id: str, visible: ColumnElement[bool], member_ids: Iterable[str]
+                    ) -> list[tuple[Membership, User]]:
+    """The members among `member_ids` that `visible` selects (to name people beside the ids a page shows)."""
+    wanted = sorted(set(member_ids))
+    if not wanted:
+        return []
+    stmt = (select(Membership, User).join(User, User.id == Membership.user_id)
+            .where(Membership.org_id == org_id, Membership.id.in_(wanted), visible))
+    return [(row[0], row[1]) for row in s.execute(stmt).all()]
+
+
 def delete_member(s: Session, *, member: Membership) -> None:
     s.execute(delete(Invitation).where(Invitation.membership_id == member.id))
     records.delete_personal_templates(s, org_id=member.org_id, member_id=member.id)

@@ -7,7 +7,20 @@ from starlette.staticfiles import StaticFiles
 
 from caregate.service.context import Services
 from caregate.web.edge import ClientIp
-from caregate.web.routes import account, apikeys, audit, me, policy, reauth, roles, settings, steps, team
+from caregate.web.routes import (
+    account,
+    apikeys,
+    audit,
+    me,
+    notifications,
+    policy,
+    reauth,
+    roles,
+    sessions,
+    settings,
+    steps,
+    team,
+)
 from caregate.web.templating import STATIC
 
 
@@ -15,6 +28,6 @@ def install(app: FastAPI, services: Services, *, client_ip: ClientIp) -> None:
     """Add the console to `app`. `client_ip` is the edge's own way of finding the client's address."""
     app.state.services = services
     app.state.console_client_ip = client_ip
-    for module in (account, steps, reauth, team, roles, settings, policy, me, apikeys, audit):
+    for module in (account, steps, reauth, team, roles, settings, policy, me, apikeys, audit, sessions, notifications):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -24,6 +24,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from caregate.service import abilities, auth
 from caregate.service.abilities import NavAbilities
 from caregate.service.actors import Actor, load_actor
+from caregate.service.clinical import sharing
 from caregate.service.context import Caller, RequestInfo, Services, UnitOfWork
 from caregate.service.errors import (
     ConfirmationRequired,
@@ -92,6 +93,7 @@ class Page:
     flash: str | None
     section: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    unread: int = 0  # the actor's unread notifications, for the bell in the header
 
     @property
     def fragment(self) -> bool:
@@ -122,7 +124,7 @@ def page(request: Request, org_id: str, section: str = "") -> Iterator[Page]:
         token = caller.token or ""
         flash = security.read_flash(token, request.cookies.get(security.FLASH_COOKIE))
         yield Page(request, uow, caller, actor, me, org, abilities.nav(uow, actor), security.csrf_token(token),
-                   flash, section)
+                   flash, section, unread=sharing.unread(uow, actor))
 
 
 def with_flash(request: Request, response: Response, message: str, *, token: str | None = None) -> Response:

@@ -93,6 +93,14 @@ class ShareView(View):
     created_at: datetime
 
 
+class TargetView(View):
+    """A colleague a session can be shared with."""
+
+    member_id: str
+    name: str
+    email: str
+
+
 class PatientAccessView(View):
     id: str
     patient_id: str
