@@ -6,7 +6,6 @@ import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -15,14 +14,12 @@ from sqlalchemy import (
     delete,
     event,
     func,
-    insert,
     or_,
     select,
     text,
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
@@ -32,7 +29,6 @@ from caregate.store.audit import (
     AuditChainHead,
     AuditCheckpoint,
     AuditEvent,
-    AuditPatientAccess,
     AuditSettingsRow,
 )
 from caregate.store.tables import Membership
@@ -42,11 +38,10 @@ MIRRORED = ("id", "chain", "org_id", "actor_user_id", "actor_member_id", "on_beh
             "object_id", "patient_id", "outcome", "ip", "user_agent", "request_id", "purpose")
 
 
-def on_commit(session: Session, callback: Callable[[Session], None]) -> None:
-    """Run `callback` just before this session commits (once per session)."""
-    if not session.info.get("caregate_audit_hook"):
-        session.info["caregate_audit_hook"] = True
-        event.listen(session, "before_commit", callback)
+def before_every_commit(callback: Callable[[Session], None]) -> None:
+    """Run `callback` just before any session commits (registered once, for every session)."""
+    if not event.contains(Session, "before_commit", callback):
+        event.listen(Session, "before_commit", callback)
 
 
 def after_commit(session: Session, callback: Callable[[Session], None], *, key: str) -> None:
@@ -58,31 +53,6 @@ def after_commit(session: Session, callback: Callable[[Session], None], *, key: 
 
 
 # --- appending ----------------------------------------------------------------------------------
-
-def lock_head(s: Session, *, chain: str, org_id: str | None, genesis: str, now: datetime) -> tuple[int, str]:
-    """The chain's last (seq, hash), its row locked until commit; the head is created on first use."""
-    dialect_insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = dialect_insert(AuditChainHead).values(chain=chain, org_id=org_id, seq=0, hash=genesis, archived_seq=0,
-                                                 archived_hash=genesis, updated_at=now)
-    # A no-op update on conflict takes the row lock and returns the row in one round trip.
-    stmt = stmt.on_conflict_do_update(index_elements=["chain"], set_={"chain": stmt.excluded.chain})
-    seq, head_hash = s.execute(stmt.returning(AuditChainHead.seq, AuditChainHead.hash)).one()
-    return int(seq), str(head_hash)
-
-
-def insert_events(s: Session, rows: Sequence[dict[str, Any]]) -> None:
-    s.execute(insert(AuditEvent), list(rows))
-
-
-def set_head(s: Session, *, chain: str, seq: int, head_hash: str, key_id: str, signature: str,
-             now: datetime) -> None:
-    s.execute(update(AuditChainHead).where(AuditChainHead.chain == chain).values(
-        seq=seq, hash=head_hash, key_id=key_id, signature=signature, updated_at=now))
-
-
-def add_checkpoint(s: Session, **values: Any) -> None:
-    s.execute(insert(AuditCheckpoint).values(**values))
-
 
 def memberships_of_users(s: Session, *, user_ids: Iterable[str]) -> list[tuple[str, str, str]]:
     """(user_id, org_id, member_id) for every membership of these users."""
@@ -246,25 +216,6 @@ def count_actions(s: Session, *, org_id: str, actions: Sequence[str], since: dat
     return int(s.scalar(query) or 0)
 
 
-# --- bulk-access index --------------------------------------------------------------------------
-
-def note_patient_access(s: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        s.execute(insert(AuditPatientAccess), list(rows))
-
-
-def patients_accessed(s: Session, *, org_id: str, member_id: str, since: datetime) -> set[str]:
-    return set(s.scalars(select(AuditPatientAccess.patient_id).distinct().where(
-        AuditPatientAccess.org_id == org_id, AuditPatientAccess.member_id == member_id,
-        AuditPatientAccess.at >= since)))
-
-
-def forget_patient_access(s: Session, *, org_id: str, member_id: str, before: datetime) -> None:
-    s.execute(delete(AuditPatientAccess).where(AuditPatientAccess.org_id == org_id,
-                                               AuditPatientAccess.member_id == member_id,
-                                               AuditPatientAccess.at < before))
-
-
 # --- archives -----------------------------------------------------------------------------------
 
 def archivable(s: Session, *, chain: str, after_seq: int, cutoff: datetime, limit: int
@@ -295,12 +246,6 @@ def add_archive(s: Session, row: AuditArchive) -> None:
 
 
 # --- alerts and settings ------------------------------------------------------------------------
-
-def recent_alert(s: Session, *, org_id: str, rule: str, dedupe_key: str, since: datetime) -> bool:
-    return s.scalar(select(AuditAlert.id).where(
-        AuditAlert.org_id == org_id, AuditAlert.rule == rule, AuditAlert.dedupe_key == dedupe_key,
-        AuditAlert.at >= since).limit(1)) is not None
-
 
 def add_alert(s: Session, row: AuditAlert) -> None:
     s.add(row)
