@@ -61,13 +61,19 @@ def test_editing_an_events_content_names_it(services, chained):
     assert (problem.kind, problem.seq, problem.event_id) == ("edited", 7, rows[6]["id"])
 
 
-def test_editing_a_searchable_column_names_it(services, chained):
+@pytest.mark.parametrize(("assignment", "seq", "field"), [
+    ("actor_member_id = 'mem_someone_else'", 4, "actor_member_id"),
+    # SQLite columns hold a BLOB whatever their declared type; its JSON functions refuse one
+    ("object_id = CAST(object_id AS BLOB)", 6, "object_id"),
+])
+def test_editing_a_searchable_column_names_it(services, chained, assignment, seq, field):
+    if "BLOB" in assignment and services.db.is_postgres:
+        pytest.skip("SQLite only")
     org_id, _ = chained
     with tampering(services) as conn:
-        conn.execute(text("UPDATE audit_events SET actor_member_id = 'mem_someone_else' WHERE chain = :c AND seq = 4"),
-                     {"c": org_id})
+        conn.execute(text(f"UPDATE audit_events SET {assignment} WHERE chain = :c AND seq = {seq}"), {"c": org_id})
     problem = _problem(services, org_id)
-    assert (problem.kind, problem.seq) == ("edited", 4) and "actor_member_id" in problem.message
+    assert (problem.kind, problem.seq) == ("edited", seq) and field in problem.message
 
 
 def test_deleting_an_event_names_the_gap(services, chained):
@@ -202,17 +208,6 @@ def test_a_column_edit_is_found_even_where_the_database_cannot_read_a_body(servi
         conn.execute(text("UPDATE audit_events SET body = 'not json' WHERE chain = :c AND seq = 8"), {"c": org_id})
     problem = _problem(services, org_id)
     assert (problem.kind, problem.seq) == ("edited", 3) and "patient_id" in problem.message
-
-
-def test_a_column_turned_into_bytes_is_caught(services, chained):
-    if services.db.is_postgres:
-        pytest.skip("SQLite only: its columns can hold a BLOB whatever their declared type")
-    org_id, _ = chained
-    with tampering(services) as conn:
-        conn.execute(text("UPDATE audit_events SET object_id = CAST(object_id AS BLOB) WHERE chain = :c AND seq = 6"),
-                     {"c": org_id})
-    problem = _problem(services, org_id)
-    assert (problem.kind, problem.seq) == ("edited", 6) and "object_id" in problem.message
 
 
 def test_a_long_chain_is_walked_across_fetches_and_an_edit_far_in_is_found(services, world):
