@@ -17,7 +17,7 @@ from typing import Any
 
 from caregate.audit import chain
 from caregate.audit.keys import Keyring
-from caregate.store import audit_repo
+from caregate.store import audit_repo, audit_write
 from caregate.store.audit import SYSTEM_CHAIN
 from caregate.store.ids import new_id
 
@@ -79,7 +79,6 @@ def append(session: Any, record: Record) -> str:
     """Queue an event in this transaction; it is chained when the transaction is sealed."""
     entry = Entry(new_id("evt"), record.org_id or SYSTEM_CHAIN, record)
     session.info.setdefault(PENDING, []).append(entry)
-    audit_repo.on_commit(session, _unsealed)
     return entry.id
 
 
@@ -91,6 +90,9 @@ def _unsealed(session: Any) -> None:
     if session.info.get(PENDING):
         raise RuntimeError("audit events were appended but not sealed; write them through Services.unit(), "
                            "which seals them before committing")
+
+
+audit_repo.before_every_commit(_unsealed)  # a session committed with events still queued raises
 
 
 def body_of(entry: Entry, seq: int) -> dict[str, Any]:
@@ -141,6 +143,7 @@ def seal(session: Any, keyring: Keyring, *, now: datetime, observer: Observer | 
     queued = session.info.pop(PENDING, [])
     if not queued:
         return []
+    session.flush()  # the rules and the chain's Core statements see what this transaction changed
     entries = fan_out(session, queued)
     if observer is not None:
         observer(session, entries)  # alerts read the database: do it before taking any head lock
@@ -155,7 +158,7 @@ def seal(session: Any, keyring: Keyring, *, now: datetime, observer: Observer | 
 def _seal_chain(session: Any, keyring: Keyring, name: str, entries: list[Entry], now: datetime,
                 checkpoint_every: int) -> None:
     org_id = None if name == SYSTEM_CHAIN else name
-    seq, prev = audit_repo.lock_head(session, chain=name, org_id=org_id, genesis=chain.genesis(name), now=now)
+    seq, prev = audit_write.lock_head(session, chain=name, org_id=org_id, genesis=chain.genesis(name), now=now)
     first = seq + 1
     rows = []
     for entry in entries:
@@ -163,10 +166,8 @@ def _seal_chain(session: Any, keyring: Keyring, name: str, entries: list[Entry],
         row = _row(entry, seq, prev)
         prev = row["hash"]
         rows.append(row)
-    audit_repo.insert_events(session, rows)
     signature = keyring.sign(chain.head_message(name, seq, prev))
-    audit_repo.set_head(session, chain=name, seq=seq, head_hash=prev, key_id=keyring.key_id, signature=signature,
-                        now=now)
+    audit_write.append(session, chain=name, rows=rows, key_id=keyring.key_id, signature=signature, now=now)
     if (first - 1) // checkpoint_every != seq // checkpoint_every:
-        audit_repo.add_checkpoint(session, id=new_id("ckp"), chain=name, seq=seq, hash=prev,
-                                  key_id=keyring.key_id, signature=signature, created_at=now)
+        audit_write.add_checkpoint(session, id=new_id("ckp"), chain=name, seq=seq, hash=prev,
+                                   key_id=keyring.key_id, signature=signature, created_at=now)

@@ -9,6 +9,7 @@ one query, that the columns search uses still say what each event's body says.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,9 +50,10 @@ def verify_all(session: Any, keyring: Keyring, *, org_id: str | None = None) -> 
 def verify_chain(session: Any, keyring: Keyring, chain_name: str) -> ChainReport:
     head = audit_repo.head(session, chain=chain_name)
     if head is None:
-        first = next(audit_repo.links(session, chain=chain_name, after_seq=0, batch=1), None)
+        first = audit_repo.first_seq(session, chain=chain_name)
         problem = None if first is None else Problem(
-            "unsigned", "events exist but the chain has no head: the head was deleted", first[0], first[1])
+            "unsigned", "events exist but the chain has no head: the head was deleted", first,
+            audit_repo.event_id_at(session, chain=chain_name, seq=first))
         return ChainReport(chain_name, None, 0, None, None, 0, 0, problem)
     return verify_head(session, keyring, head)
 
@@ -78,32 +80,77 @@ def _start(session: Any, keyring: Keyring, head: AuditChainHead) -> tuple[int, s
     return head.archived_seq, start_hash, None
 
 
+@dataclass(slots=True)
+class _Walk:
+    """How far the walk got: the last good position and hash, and the first problems it met."""
+
+    seq: int
+    hash: str
+    problem: Problem | None = None
+    mismatch: audit_repo.Mismatch | None = None
+    unchecked: bool = False  # some columns could not be compared by the database
+
+
+def _walk(session: Any, keyring: Keyring, name: str, start_seq: int, start_hash: str,
+          checkpoints: dict[int, Any]) -> _Walk:
+    """Rehash every event in order; the database says, in the same read, whether its columns match its body."""
+    walk, sha256 = _Walk(start_seq, start_hash), hashlib.sha256
+    expected, prev = start_seq + 1, start_hash
+    for seq, stored_prev, stated, body, differs in audit_repo.checked_links(session, chain=name, after_seq=start_seq):
+        # the hot loop: one comparison chain per event; anything unusual goes the slow way
+        if (differs is not False or seq != expected or stored_prev != prev or seq in checkpoints
+                or sha256(f"{stored_prev}\n{body}".encode()).hexdigest() != stated):
+            walk.seq, walk.hash = expected - 1, prev
+            if _unusual(session, keyring, name, checkpoints, walk, (seq, stored_prev, stated, body, differs)):
+                return walk
+        prev, expected = stated, seq + 1
+    walk.seq, walk.hash = expected - 1, prev
+    return walk
+
+
+def _unusual(session: Any, keyring: Keyring, name: str, checkpoints: dict[int, Any], walk: _Walk,
+             row: tuple[int, str, str, str, bool | None]) -> bool:
+    """Look closely at an event the hot loop stopped at; True when the walk must stop there."""
+    seq, stored_prev, stated, body, differs = row
+    walk.unchecked = walk.unchecked or differs is None
+    if differs and walk.mismatch is None and seq == walk.seq + 1:
+        walk.mismatch = audit_repo.differences(session, chain=name, seq=seq)
+    walk.problem = _event_problem(session, keyring, name, checkpoints, seq, walk.seq + 1, walk.hash, stored_prev,
+                                  stated, body)
+    return walk.problem is not None
+
+
 def verify_head(session: Any, keyring: Keyring, head: AuditChainHead) -> ChainReport:
     start_seq, prev, problem = _start(session, keyring, head)
     checkpoints = {c.seq: c for c in audit_repo.checkpoints(session, chain=head.chain, after_seq=start_seq)}
-    expected, count, first_seq = start_seq + 1, 0, None
-    for seq, event_id, stored_prev, stated, body in audit_repo.links(session, chain=head.chain, after_seq=start_seq):
-        if problem is not None:
-            break
-        problem = _link_problem(seq, event_id, expected, prev, stored_prev, stated, body)
-        if problem is None and seq in checkpoints:
-            problem = _checkpoint_problem(keyring, head.chain, checkpoints[seq], stated, event_id)
-        if problem is None:
-            first_seq = seq if first_seq is None else first_seq
-            prev, expected, count = stated, seq + 1, count + 1
-    last_seq = expected - 1
+    walk, walked = _Walk(start_seq, prev, problem), problem is None
+    if walked:
+        walk = _walk(session, keyring, head.chain, start_seq, prev, checkpoints)
+    problem, last_seq, count = walk.problem, walk.seq, walk.seq - start_seq
     if problem is None:
-        problem = _head_problem(keyring, head, last_seq, prev, checkpoints)
-    mismatch = audit_repo.first_mismatch(session, chain=head.chain, after_seq=start_seq,
-                                         upto_seq=problem.seq if problem and problem.seq else None)
+        problem = _head_problem(keyring, head, last_seq, walk.hash, checkpoints)
+    mismatch = walk.mismatch
+    if walk.unchecked or not walked:  # else the walk compared every event's columns it reached
+        mismatch = audit_repo.first_mismatch(session, chain=head.chain, after_seq=start_seq,
+                                             upto_seq=problem.seq if problem and problem.seq else None)
     if mismatch is not None and (problem is None or problem.seq is None or mismatch.seq <= problem.seq):
         kind = "reordered" if "seq" in mismatch.fields else "edited"
         problem = Problem(kind, f"event {mismatch.seq} ({mismatch.event_id}): {', '.join(mismatch.fields)} no longer "
                           "match the recorded event" + (" (events were moved)" if kind == "reordered" else ""),
                           mismatch.seq, mismatch.event_id)
     org_id = None if head.chain == SYSTEM_CHAIN else head.chain
-    return ChainReport(head.chain, org_id, count, first_seq, last_seq if count else None, head.seq,
-                       head.archived_seq, problem)
+    return ChainReport(head.chain, org_id, count, start_seq + 1 if count else None, last_seq if count else None,
+                       head.seq, head.archived_seq, problem)
+
+
+def _event_problem(session: Any, keyring: Keyring, name: str, checkpoints: dict[int, Any], seq: int,
+                   expected: int, prev: str, stored_prev: str, stated: str, body: str) -> Problem | None:
+    """What is wrong with this event, if anything (it may just carry a checkpoint)."""
+    event_id = audit_repo.event_id_at(session, chain=name, seq=seq)
+    problem = _link_problem(seq, event_id, expected, prev, stored_prev, stated, body)
+    if problem is None and seq in checkpoints:
+        problem = _checkpoint_problem(keyring, name, checkpoints[seq], stated, event_id)
+    return problem
 
 
 def _link_problem(seq: int, event_id: str, expected: int, prev: str, stored_prev: str, stated: str,

@@ -19,7 +19,7 @@ from caregate.service import audience, mail, resources
 from caregate.service.audit_settings import AuditSettings
 from caregate.service.audit_settings import load as load_settings
 from caregate.service.context import UnitOfWork
-from caregate.store import audit_repo
+from caregate.store import audit_repo, audit_write
 from caregate.store.audit import SYSTEM_CHAIN, AuditAlert
 from caregate.store.ids import new_id
 
@@ -77,14 +77,12 @@ def _bulk_access(uow: UnitOfWork, org_id: str, s: AuditSettings, entries: list[E
             known, _ = touched.get(member, (set(), e))
             touched[member] = (known | patients, e)
     for member, (patients, last) in touched.items():
-        audit_repo.note_patient_access(uow.session, [
-            {"org_id": org_id, "member_id": member, "patient_id": p, "at": uow.now} for p in sorted(patients)])
-        audit_repo.forget_patient_access(uow.session, org_id=org_id, member_id=member, before=uow.now - window)
-        seen = audit_repo.patients_accessed(uow.session, org_id=org_id, member_id=member, since=uow.now - window)
-        if len(seen | patients) > s.bulk_access_patients:
-            yield Raised("bulk_access", "high", f"one member touched {len(seen | patients)} patients' records in "
+        seen = audit_write.touch_patients(uow.session, org_id=org_id, member_id=member, patients=sorted(patients),
+                                          now=uow.now, since=uow.now - window)
+        if seen > s.bulk_access_patients:
+            yield Raised("bulk_access", "high", f"one member touched {seen} patients' records in "
                          f"{s.bulk_access_minutes} minutes (threshold {s.bulk_access_patients})",
-                         f"member:{member}", window, last, {"patients": len(seen | patients)})
+                         f"member:{member}", window, last, {"patients": seen})
 
 
 def _other_rules(org_id: str, s: AuditSettings, entries: list[Entry]) -> Iterable[Raised]:
@@ -115,7 +113,7 @@ def evaluate(uow: UnitOfWork, entries: Sequence[Entry]) -> list[str]:
         found = [*_failed_logins(uow, org_id, settings, org_entries),
                  *_bulk_access(uow, org_id, settings, org_entries), *_other_rules(org_id, settings, org_entries)]
         for alert in found:
-            if alert.window and audit_repo.recent_alert(uow.session, org_id=org_id, rule=alert.rule,
+            if alert.window and audit_write.recent_alert(uow.session, org_id=org_id, rule=alert.rule,
                                                         dedupe_key=alert.dedupe_key, since=uow.now - alert.window):
                 continue
             raised_ids.append(_store(uow, org_id, settings, alert))

@@ -22,7 +22,7 @@ from caregate.service.authz import authorize
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Invalid
 from caregate.service.views import View
-from caregate.store import audit_repo
+from caregate.store import audit_repo, audit_write
 from caregate.store.audit import AuditSettingsRow
 
 
@@ -100,8 +100,8 @@ class AuditSettingsView(View):
 
 
 def load(uow: UnitOfWork, org_id: str) -> AuditSettings:
-    row = audit_repo.get_settings_row(uow.session, org_id=org_id)
-    return AuditSettings.model_validate(row.settings) if row else AuditSettings()
+    doc = audit_write.settings_of(uow.session, org_id=org_id)
+    return AuditSettings.model_validate(doc) if doc is not None else AuditSettings()
 
 
 def _view(row: AuditSettingsRow | None, fresh_secret: str | None = None) -> AuditSettingsView:

@@ -12,19 +12,19 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
+    bindparam,
     delete,
     event,
     func,
-    insert,
     or_,
     select,
     text,
     type_coerce,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import Executable
 
 from caregate.store.audit import (
     AuditAlert,
@@ -32,7 +32,6 @@ from caregate.store.audit import (
     AuditChainHead,
     AuditCheckpoint,
     AuditEvent,
-    AuditPatientAccess,
     AuditSettingsRow,
 )
 from caregate.store.tables import Membership
@@ -42,11 +41,10 @@ MIRRORED = ("id", "chain", "org_id", "actor_user_id", "actor_member_id", "on_beh
             "object_id", "patient_id", "outcome", "ip", "user_agent", "request_id", "purpose")
 
 
-def on_commit(session: Session, callback: Callable[[Session], None]) -> None:
-    """Run `callback` just before this session commits (once per session)."""
-    if not session.info.get("caregate_audit_hook"):
-        session.info["caregate_audit_hook"] = True
-        event.listen(session, "before_commit", callback)
+def before_every_commit(callback: Callable[[Session], None]) -> None:
+    """Run `callback` just before any session commits (registered once, for every session)."""
+    if not event.contains(Session, "before_commit", callback):
+        event.listen(Session, "before_commit", callback)
 
 
 def after_commit(session: Session, callback: Callable[[Session], None], *, key: str) -> None:
@@ -58,31 +56,6 @@ def after_commit(session: Session, callback: Callable[[Session], None], *, key: 
 
 
 # --- appending ----------------------------------------------------------------------------------
-
-def lock_head(s: Session, *, chain: str, org_id: str | None, genesis: str, now: datetime) -> tuple[int, str]:
-    """The chain's last (seq, hash), its row locked until commit; the head is created on first use."""
-    dialect_insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = dialect_insert(AuditChainHead).values(chain=chain, org_id=org_id, seq=0, hash=genesis, archived_seq=0,
-                                                 archived_hash=genesis, updated_at=now)
-    # A no-op update on conflict takes the row lock and returns the row in one round trip.
-    stmt = stmt.on_conflict_do_update(index_elements=["chain"], set_={"chain": stmt.excluded.chain})
-    seq, head_hash = s.execute(stmt.returning(AuditChainHead.seq, AuditChainHead.hash)).one()
-    return int(seq), str(head_hash)
-
-
-def insert_events(s: Session, rows: Sequence[dict[str, Any]]) -> None:
-    s.execute(insert(AuditEvent), list(rows))
-
-
-def set_head(s: Session, *, chain: str, seq: int, head_hash: str, key_id: str, signature: str,
-             now: datetime) -> None:
-    s.execute(update(AuditChainHead).where(AuditChainHead.chain == chain).values(
-        seq=seq, hash=head_hash, key_id=key_id, signature=signature, updated_at=now))
-
-
-def add_checkpoint(s: Session, **values: Any) -> None:
-    s.execute(insert(AuditCheckpoint).values(**values))
-
 
 def memberships_of_users(s: Session, *, user_ids: Iterable[str]) -> list[tuple[str, str, str]]:
     """(user_id, org_id, member_id) for every membership of these users."""
@@ -107,29 +80,78 @@ def heads(s: Session, *, org_id: str | None = None) -> list[AuditChainHead]:
     return list(s.scalars(query))
 
 
-def links(s: Session, *, chain: str, after_seq: int, batch: int = 5000) -> Iterator[tuple[int, str, str, str, str]]:
-    """(seq, id, prev_hash, hash, body) of the chain in order, read in batches by keyset."""
-    cursor = after_seq
-    while True:
-        rows = s.execute(select(AuditEvent.seq, AuditEvent.id, AuditEvent.prev_hash, AuditEvent.hash,
-                                AuditEvent.body)
-                         .where(AuditEvent.chain == chain, AuditEvent.seq > cursor)
-                         .order_by(AuditEvent.seq).limit(batch)).all()
-        yield from ((int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4])) for r in rows)
-        if len(rows) < batch:
+_LINKS = select(AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.body).where(
+    AuditEvent.chain == bindparam("l_chain"), AuditEvent.seq > bindparam("l_after")).order_by(AuditEvent.seq)
+# PostgreSQL: each body parsed once (the LATERAL with OFFSET 0 is not inlined), then one key lookup per column.
+_PG_CHECKED_FROM = "audit_events e CROSS JOIN LATERAL (SELECT e.body::jsonb AS j OFFSET 0) AS x"
+_PG_DIFFERS = " OR ".join([*(f"x.j->>'{c}' IS DISTINCT FROM e.{c}" for c in MIRRORED),
+                           "(x.j->>'seq')::bigint IS DISTINCT FROM e.seq",
+                           "(x.j->>'at')::timestamptz IS DISTINCT FROM e.at"])
+_AT_TEXT = type_coerce(AuditEvent.at, String)
+# SQLite: each body parsed once (one json_extract of every path), compared as JSON text with the columns
+# rendered by json_array. Equal texts mean equal values; different texts may be the same values written
+# another way, so an event found is compared again field by field (`differences`).
+_SQLITE_DIFFERS = func.json_array(
+    *(getattr(AuditEvent, c) for c in MIRRORED), AuditEvent.seq,
+    func.substr(_AT_TEXT, 1, 10) + "T" + func.substr(_AT_TEXT, 12) + "Z",
+).is_distinct_from(func.json_extract(AuditEvent.body, *(f"$.{c}" for c in (*MIRRORED, "seq", "at"))))
+_CHECKED_LINKS: dict[str, Executable] = {
+    "sqlite": _LINKS.add_columns(_SQLITE_DIFFERS),
+    "postgresql": text(f"SELECT e.seq, e.prev_hash, e.hash, e.body, ({_PG_DIFFERS}) AS differs "  # noqa: S608
+                       f"FROM {_PG_CHECKED_FROM} WHERE e.chain = :l_chain AND e.seq > :l_after ORDER BY e.seq"),
+}
+STREAM = 10_000  # rows per fetch from the server-side cursor
+
+
+def links(s: Session, *, chain: str, after_seq: int) -> Iterator[Sequence[Any]]:
+    """(seq, prev_hash, hash, body) rows of the chain in order, streamed (a server-side cursor on PostgreSQL)."""
+    result = s.connection().execute(_LINKS, {"l_chain": chain, "l_after": after_seq},
+                                    execution_options={"yield_per": STREAM})
+    try:
+        for batch in result.partitions():
+            yield from batch
+    finally:
+        result.close()
+
+
+def checked_links(s: Session, *, chain: str, after_seq: int) -> Iterator[Sequence[Any]]:
+    """`links` with a fifth value: whether the database finds the event's columns differ from its body
+    (None where it could not compare: a body that is not JSON, a column it cannot read)."""
+    last = after_seq
+    try:
+        with s.begin_nested():  # the cursor is read to its end inside the savepoint
+            conn = s.connection()  # (asked for inside the block: that is what emits the SAVEPOINT)
+            result = conn.execute(_CHECKED_LINKS[conn.dialect.name], {"l_chain": chain, "l_after": after_seq},
+                                  execution_options={"yield_per": STREAM})
+            for batch in result.partitions():
+                yield from batch
+                last = batch[-1][0]
             return
-        cursor = rows[-1][0]
+    except DBAPIError:
+        pass  # go on from the last batch read, without the database's comparison
+    yield from ((*r, None) for r in links(s, chain=chain, after_seq=last))
 
 
-def _pg_first_mismatch(s: Session, *, chain: str, after_seq: int, upto_seq: int | None) -> tuple[int, str] | None:
-    """PostgreSQL: parse each body once and compare all columns in one containment test."""
-    columns = ", ".join(f"'{c}', {c}" for c in MIRRORED)
-    upto = "AND seq <= :upto" if upto_seq is not None else ""
-    row = s.execute(text(
-        f"SELECT seq, id FROM audit_events WHERE chain = :chain AND seq > :after {upto} AND NOT "  # noqa: S608
-        f"(body::jsonb @> jsonb_build_object({columns}, 'seq', seq, "
-        """'at', to_char(timezone('UTC', at), 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'))) ORDER BY seq LIMIT 1"""),
-        {"chain": chain, "after": after_seq, "upto": upto_seq}).first()
+def first_seq(s: Session, *, chain: str) -> int | None:
+    return s.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.chain == chain))
+
+
+def event_id_at(s: Session, *, chain: str, seq: int) -> str:
+    """The id of the event at this position (to name it in a problem)."""
+    return str(s.scalar(select(AuditEvent.id).where(AuditEvent.chain == chain, AuditEvent.seq == seq)) or "")
+
+
+def _fast_mismatch(s: Session, *, chain: str, after_seq: int, upto_seq: int | None) -> tuple[int, str] | None:
+    params = {"chain": chain, "after": after_seq, "upto": upto_seq}
+    if s.get_bind().dialect.name == "postgresql":
+        upto = "AND e.seq <= :upto" if upto_seq is not None else ""
+        row = s.execute(text(f"SELECT e.seq, e.id FROM {_PG_CHECKED_FROM} WHERE e.chain = :chain "  # noqa: S608
+                             f"AND e.seq > :after {upto} AND ({_PG_DIFFERS}) ORDER BY e.seq LIMIT 1"), params).first()
+    else:
+        where = [AuditEvent.chain == chain, AuditEvent.seq > after_seq, _SQLITE_DIFFERS]
+        if upto_seq is not None:
+            where.append(AuditEvent.seq <= upto_seq)
+        row = s.execute(select(AuditEvent.seq, AuditEvent.id).where(*where).order_by(AuditEvent.seq).limit(1)).first()
     return (int(row[0]), str(row[1])) if row else None
 
 
@@ -154,27 +176,53 @@ class Mismatch:
     fields: tuple[str, ...]
 
 
-def first_mismatch(s: Session, *, chain: str, after_seq: int, upto_seq: int | None = None) -> Mismatch | None:
-    """The first event whose columns no longer say what its body says (found by the database)."""
-    find = _pg_first_mismatch if s.get_bind().dialect.name == "postgresql" else _sqlite_first_mismatch
-    try:
-        with s.begin_nested():
-            found = find(s, chain=chain, after_seq=after_seq, upto_seq=upto_seq)
-    except DBAPIError:
-        return None  # a body that is not JSON; the hash check names that event
-    if found is None:
-        return None
-    row = s.get(AuditEvent, found[1])
+def _first_candidate(s: Session, chain: str, after_seq: int, upto_seq: int | None) -> tuple[int, str] | None:
+    finders = [_fast_mismatch] if s.get_bind().dialect.name == "postgresql" else [_fast_mismatch,
+                                                                                  _sqlite_first_mismatch]
+    for find in finders:
+        try:
+            with s.begin_nested():
+                return find(s, chain=chain, after_seq=after_seq, upto_seq=upto_seq)
+        except DBAPIError:
+            continue  # a value the database cannot read (a BLOB, a body that is not JSON)
+    return _python_mismatch(s, chain=chain, after_seq=after_seq, upto_seq=upto_seq)
+
+
+def _python_mismatch(s: Session, *, chain: str, after_seq: int, upto_seq: int | None) -> tuple[int, str] | None:
+    """The slow, exact comparison, for a chain the database cannot compare (only ever a tampered one)."""
+    where = [AuditEvent.chain == chain, AuditEvent.seq > after_seq]
+    if upto_seq is not None:
+        where.append(AuditEvent.seq <= upto_seq)
+    for seq in s.scalars(select(AuditEvent.seq).where(*where).order_by(AuditEvent.seq)).all():
+        found = differences(s, chain=chain, seq=seq)
+        if found is not None and found.fields != ("body",):  # a body that is not JSON: its hash names it
+            return found.seq, found.event_id
+    return None
+
+
+def differences(s: Session, *, chain: str, seq: int) -> Mismatch | None:
+    """Which columns of the event at `seq` no longer say what its body says (None: they all do)."""
+    row = s.scalars(select(AuditEvent).where(AuditEvent.chain == chain, AuditEvent.seq == seq)).first()
     if row is None:
-        return Mismatch(found[0], found[1], ())
+        return None
     try:
         doc = json.loads(row.body)
     except ValueError:
-        return Mismatch(found[0], found[1], ("body",))
+        return Mismatch(seq, row.id, ("body",))
     at = row.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     differ = [c for c in (*MIRRORED, "seq") if doc.get(c) != getattr(row, c)]
     differ += ["at"] if doc.get("at") != at else []
-    return Mismatch(found[0], found[1], tuple(differ))
+    return Mismatch(seq, row.id, tuple(differ)) if differ else None
+
+
+def first_mismatch(s: Session, *, chain: str, after_seq: int, upto_seq: int | None = None) -> Mismatch | None:
+    """The first event whose columns no longer say what its body says (found by the database)."""
+    while (found := _first_candidate(s, chain, after_seq, upto_seq)) is not None:
+        mismatch = differences(s, chain=chain, seq=found[0])
+        if mismatch is not None:
+            return mismatch
+        after_seq = found[0]  # the same values written another way (SQLite's JSON text): look further
+    return None
 
 
 def checkpoints(s: Session, *, chain: str, after_seq: int) -> list[AuditCheckpoint]:
@@ -246,25 +294,6 @@ def count_actions(s: Session, *, org_id: str, actions: Sequence[str], since: dat
     return int(s.scalar(query) or 0)
 
 
-# --- bulk-access index --------------------------------------------------------------------------
-
-def note_patient_access(s: Session, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        s.execute(insert(AuditPatientAccess), list(rows))
-
-
-def patients_accessed(s: Session, *, org_id: str, member_id: str, since: datetime) -> set[str]:
-    return set(s.scalars(select(AuditPatientAccess.patient_id).distinct().where(
-        AuditPatientAccess.org_id == org_id, AuditPatientAccess.member_id == member_id,
-        AuditPatientAccess.at >= since)))
-
-
-def forget_patient_access(s: Session, *, org_id: str, member_id: str, before: datetime) -> None:
-    s.execute(delete(AuditPatientAccess).where(AuditPatientAccess.org_id == org_id,
-                                               AuditPatientAccess.member_id == member_id,
-                                               AuditPatientAccess.at < before))
-
-
 # --- archives -----------------------------------------------------------------------------------
 
 def archivable(s: Session, *, chain: str, after_seq: int, cutoff: datetime, limit: int
@@ -295,12 +324,6 @@ def add_archive(s: Session, row: AuditArchive) -> None:
 
 
 # --- alerts and settings ------------------------------------------------------------------------
-
-def recent_alert(s: Session, *, org_id: str, rule: str, dedupe_key: str, since: datetime) -> bool:
-    return s.scalar(select(AuditAlert.id).where(
-        AuditAlert.org_id == org_id, AuditAlert.rule == rule, AuditAlert.dedupe_key == dedupe_key,
-        AuditAlert.at >= since).limit(1)) is not None
-
 
 def add_alert(s: Session, row: AuditAlert) -> None:
     s.add(row)
