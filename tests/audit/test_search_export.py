@@ -156,3 +156,13 @@ def test_every_event_becomes_a_valid_fhir_audit_event(clock, fields, seq):
 def test_canonical_text_reads_back_to_itself(clock, fields):
     body = chain.canonical(body_of(Entry("evt_1", "org_1", Record(at=clock.now(), org_id="org_1", **fields)), 1))
     assert chain.canonical(json.loads(body)) == body
+
+
+@pytest.mark.parametrize("odd", ["\x0c", "a\x00b", "\x0b\x1f", "\u2028"])
+def test_control_characters_in_reasons_and_ids_still_make_a_valid_fhir_audit_event(clock, odd):
+    fields = {"action": "patients.read", "outcome": "denied", "actor_member_id": "mem_1", "object_type": "patients",
+              "object_id": odd, "on_behalf_of": f"api_key:{odd}", "purpose": odd,
+              "reasons": ({"kind": "deny", "code": "x", "message": odd},)}
+    body = body_of(Entry("evt_1", "org_1", Record(at=clock.now(), org_id="org_1", **fields)), 1)
+    resource = fhir.audit_event(json.loads(chain.canonical(body)), [])
+    FhirAuditEvent.model_validate(resource)

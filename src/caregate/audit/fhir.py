@@ -9,6 +9,7 @@ entity with role Domain Resource. Each resource is validated with fhir.resources
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from fhir.resources.R4B.auditevent import AuditEvent as FhirAuditEvent
@@ -48,6 +49,13 @@ PURPOSES = {"treatment": "TREAT", "payment": "HPAYMT", "operations": "HOPERAT", 
 OUTCOMES = {"allowed": "0", "denied": "4"}
 
 
+def _text(value: object, fallback: str = "") -> str:
+    """`value` as a FHIR string: no control or odd whitespace characters (FHIR allows only space, tab, CR, LF)."""
+    cleaned = "".join(c if c in " \t\r\n" or not (c.isspace() or unicodedata.category(c).startswith("C")) else " "
+                      for c in str(value)).strip()
+    return cleaned or fallback
+
+
 def _coding(system: str, code: str, display: str | None = None) -> dict[str, str]:
     return {"system": system, "code": code, **({"display": display} if display else {})}
 
@@ -57,7 +65,7 @@ def _purpose(purpose: str | None) -> list[dict[str, Any]]:
         return []
     code = PURPOSES.get(purpose.lower())
     if code is None:
-        return [{"text": purpose}]
+        return [{"text": _text(purpose, "other")}]
     return [{"coding": [_coding(PURPOSE, code)], "text": purpose}]
 
 
@@ -92,7 +100,7 @@ def _agents(event: dict[str, Any]) -> list[dict[str, Any]]:
         person["network"] = {"address": event["ip"], "type": "2"}
     agents = [person]
     if event.get("on_behalf_of"):
-        kind, _, ref = str(event["on_behalf_of"]).partition(":")
+        kind, _, ref = _text(event["on_behalf_of"], "delegate").partition(":")
         agents.append({"type": {"text": kind or "delegate"}, "requestor": False,
                        "who": {"identifier": {"system": f"{CAREGATE}:{kind or 'delegate'}", "value": ref or kind}}})
     agents.append({"type": {"coding": [_coding(DCM, "110152", "Destination Role ID")]},
@@ -105,10 +113,11 @@ def _entities(event: dict[str, Any], patients: list[str]) -> list[dict[str, Any]
         {"what": {"reference": f"Patient/{p}"}, "type": _coding(ENTITY_TYPE, "1", "Person"),
          "role": _coding(OBJECT_ROLE, "1", "Patient")} for p in patients]
     if event.get("object_type"):
-        detail = [{"type": "request_id", "valueString": event["request_id"]}] if event.get("request_id") else []
+        request_id = _text(event.get("request_id") or "")
+        detail = [{"type": "request_id", "valueString": request_id}] if request_id else []
         obj: dict[str, Any] = {
             "what": {"identifier": {"system": f"{CAREGATE}:{event['object_type']}",
-                                    "value": event.get("object_id") or "(list)"}},
+                                    "value": _text(event.get("object_id") or "", "(list)")}},
             "type": _coding(ENTITY_TYPE, "2", "System Object"), "role": _coding(OBJECT_ROLE, "4", "Domain Resource")}
         if detail:
             obj["detail"] = detail
@@ -119,7 +128,7 @@ def _entities(event: dict[str, Any], patients: list[str]) -> list[dict[str, Any]
 def audit_event(event: dict[str, Any], patients: list[str]) -> dict[str, Any]:
     """The FHIR AuditEvent for one event body (validated), as a JSON-ready dict."""
     type_, subtypes, action = _type(str(event["action"]))
-    reasons = "; ".join(r.get("message", "") for r in event.get("reasons") or [] if r.get("message"))
+    reasons = "; ".join(filter(None, (_text(r.get("message", "")) for r in event.get("reasons") or [])))
     resource: dict[str, Any] = {
         "resourceType": "AuditEvent", "id": str(event["id"]).replace("_", "-"),  # FHIR ids: [A-Za-z0-9-.]
         "type": type_, "subtype": subtypes, "action": action,
