@@ -118,12 +118,13 @@ def _walk(path: Path, doc: dict[str, Any], data: bytes, broken: Callable[..., Ar
             line = json.loads(raw)
             body = chain.canonical(line["event"])
             seq, stated = int(line["event"]["seq"]), str(line["hash"])
+            chain.columns_text(line["event"])  # the fields a format 2 hash covers are all there
         except (ValueError, KeyError, TypeError):
             return broken(f"line {number} is not an archived event", expected, count)
         if seq != expected or line["event"].get("chain") != doc["chain"]:
             return broken(f"line {number} holds event {seq} of chain {line['event'].get('chain')}, expected "
                           f"{expected} of {doc['chain']}", expected, count)
-        if chain.link(prev, body) != stated:
+        if chain.event_hash(prev, body, line["event"]) != stated:
             return broken(f"event {seq} does not match its hash", seq, count)
         prev, expected, count = stated, expected + 1, count + 1
     if count != doc["count"] or prev != doc["last_hash"]:

@@ -18,7 +18,7 @@ from typing import Any
 from caregate.audit import chain
 from caregate.audit.keys import Keyring
 from caregate.store import audit_repo, audit_write
-from caregate.store.audit import SYSTEM_CHAIN
+from caregate.store.audit import MIRRORED, SYSTEM_CHAIN
 from caregate.store.ids import new_id
 
 PENDING = "caregate_audit_pending"
@@ -98,23 +98,24 @@ audit_repo.before_every_commit(_unsealed)  # a session committed with events sti
 def body_of(entry: Entry, seq: int) -> dict[str, Any]:
     r = entry.record
     values: dict[str, Any] = {
-        "v": chain.FORMAT, "id": entry.id, "chain": entry.chain, "seq": seq, "org_id": r.org_id,
+        "v": chain.EVENT_FORMAT, "id": entry.id, "chain": entry.chain, "seq": seq, "org_id": r.org_id,
         "at": chain.timestamp(r.at), "action": r.action, "outcome": r.outcome, "actor_user_id": r.actor_user_id,
         "actor_member_id": r.actor_member_id, "on_behalf_of": r.on_behalf_of, "object_type": r.object_type,
         "object_id": None if r.object_id is None else str(r.object_id), "patient_id": r.patient_id,
         "reasons": list(r.reasons), "before": r.before, "after": r.after, "detail": r.detail or {}, "ip": r.ip,
         "user_agent": r.user_agent, "request_id": r.request_id, "purpose": r.purpose}
     for name, size in LIMITS.items():
-        if isinstance(values[name], str) and len(values[name]) > size:
-            values[name] = values[name][:size]
+        if isinstance(values[name], str):
+            values[name] = chain.clean(values[name][:size])
     return values
 
 
 def _row(entry: Entry, seq: int, prev_hash: str) -> dict[str, Any]:
     values = body_of(entry, seq)
     body = chain.canonical(values)
-    row = {k: values[k] for k in audit_repo.MIRRORED}
-    row.update(seq=seq, at=entry.record.at, prev_hash=prev_hash, hash=chain.link(prev_hash, body), body=body)
+    row = {k: values[k] for k in MIRRORED}
+    row.update(seq=seq, at=entry.record.at, prev_hash=prev_hash, body=body,
+               hash=chain.link_columns(prev_hash, body, chain.columns_text(values)))
     return row
 
 

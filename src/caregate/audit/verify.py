@@ -3,8 +3,9 @@
 The walk recomputes each event's hash from its predecessor and its body and stops at the first break,
 naming the event and what kind of break it is. Rebuilding the chain without the key keeps the links
 consistent but cannot reproduce the signatures: the head's signature fails and the first signed
-checkpoint that no longer matches says how far back the rewrite reaches. The database then checks, in
-one query, that the columns search uses still say what each event's body says.
+checkpoint that no longer matches says how far back the rewrite reaches. Since format 2 an event's
+hash covers its searchable columns too, rendered by the database from the row, so an edited column
+breaks the walk like an edited body; format 1 events have their columns compared with their bodies.
 """
 
 from __future__ import annotations
@@ -82,98 +83,118 @@ def _start(session: Any, keyring: Keyring, head: AuditChainHead) -> tuple[int, s
 
 @dataclass(slots=True)
 class _Walk:
-    """How far the walk got: the last good position and hash, and the first problems it met."""
+    """How far the walk got: the last good position and hash, the first problem, and the format 1 events."""
 
     seq: int
     hash: str
     problem: Problem | None = None
-    mismatch: audit_repo.Mismatch | None = None
-    unchecked: bool = False  # some columns could not be compared by the database
+    legacy_upto: int | None = None  # the last format 1 event walked (its columns are compared separately)
+
+
+@dataclass(frozen=True, slots=True)
+class _Found:
+    """A problem met during the walk, named once the stream is closed ({event} is "N (evt_...)")."""
+
+    kind: str
+    seq: int
+    message: str
+    at_seq: int  # the event the message names
+
+
+_FORMAT_1 = '"v":1}'
 
 
 def _walk(session: Any, keyring: Keyring, name: str, start_seq: int, start_hash: str,
           checkpoints: dict[int, Any]) -> _Walk:
-    """Rehash every event in order; the database says, in the same read, whether its columns match its body."""
+    """Rehash every event in order from the exact bytes its hash covers, as the database streams them."""
     walk, sha256 = _Walk(start_seq, start_hash), hashlib.sha256
-    expected, prev = start_seq + 1, start_hash
-    for seq, stored_prev, stated, body, differs in audit_repo.checked_links(session, chain=name, after_seq=start_seq):
-        # the hot loop: one comparison chain per event; anything unusual goes the slow way
-        if (differs is not False or seq != expected or stored_prev != prev or seq in checkpoints
-                or sha256(f"{stored_prev}\n{body}".encode()).hexdigest() != stated):
-            walk.seq, walk.hash = expected - 1, prev
-            if _unusual(session, keyring, name, checkpoints, walk, (seq, stored_prev, stated, body, differs)):
-                return walk
-        prev, expected = stated, seq + 1
+    expected, prev, lead = start_seq + 1, start_hash, f"{start_hash}\n".encode()
+    found = None
+    rows = audit_repo.hashed_texts(session, chain=name, after_seq=start_seq)
+    try:
+        for seq, stated, data in rows:
+            # the hot loop: one comparison chain per event; anything unusual is looked at more closely
+            if (seq != expected or seq in checkpoints or not data.startswith(lead)
+                    or sha256(data).hexdigest() != stated):
+                found = _look_closer(keyring, name, checkpoints, walk, expected, prev, (seq, stated, data))
+                if found is not None:
+                    break
+            prev, expected, lead = stated, seq + 1, f"{stated}\n".encode()
+    finally:
+        rows.close()  # before any other query on this connection
     walk.seq, walk.hash = expected - 1, prev
+    if found is not None:
+        walk.problem = _named(session, name, found)
     return walk
 
 
-def _unusual(session: Any, keyring: Keyring, name: str, checkpoints: dict[int, Any], walk: _Walk,
-             row: tuple[int, str, str, str, bool | None]) -> bool:
-    """Look closely at an event the hot loop stopped at; True when the walk must stop there."""
-    seq, stored_prev, stated, body, differs = row
-    walk.unchecked = walk.unchecked or differs is None
-    if differs and walk.mismatch is None and seq == walk.seq + 1:
-        walk.mismatch = audit_repo.differences(session, chain=name, seq=seq)
-    walk.problem = _event_problem(session, keyring, name, checkpoints, seq, walk.seq + 1, walk.hash, stored_prev,
-                                  stated, body)
-    return walk.problem is not None
+def _look_closer(keyring: Keyring, name: str, checkpoints: dict[int, Any], walk: _Walk, expected: int, prev: str,
+                 row: tuple[Any, Any, bytes]) -> _Found | None:
+    """What is wrong with an event the hot loop stopped at, if anything (it may carry a checkpoint, or
+    be a format 1 event). Pure Python: the walk's stream is still open."""
+    seq, stated, data = row
+    if not isinstance(seq, int) or seq < expected:
+        return _Found("reordered", expected, f"the event after event {expected - 1} is out of place: events were "
+                      "moved", expected)
+    if seq > expected:
+        return _Found("missing", expected, f"events {expected} to {seq - 1} are missing before event {{event}}: "
+                      "they were deleted", seq)
+    stored_prev, _, rest = data.decode("utf-8", "replace").partition("\n")
+    body = rest.rpartition("\n")[0]
+    legacy = body.endswith(_FORMAT_1) and chain.link(stored_prev, body) == stated
+    if not legacy and hashlib.sha256(data).hexdigest() != stated:
+        return _Found("edited", seq, "event {event} was changed: its content no longer matches its hash", seq)
+    if stored_prev != prev:
+        return _Found("broken-link", seq, f"event {{event}} does not follow event {seq - 1}: an event was inserted, "
+                      "moved or rewritten before it", seq)
+    if legacy:
+        walk.legacy_upto = seq
+    checkpoint = checkpoints.get(seq)
+    if checkpoint is not None and not _checkpoint_ok(keyring, name, checkpoint, stated):
+        return _Found("rebuilt", seq, f"the signed checkpoint at event {{event}} no longer matches: the chain up to "
+                      f"event {seq} was rewritten and rehashed", seq)
+    return None
+
+
+def _named(session: Any, name: str, found: _Found) -> Problem:
+    event_id = audit_repo.event_id_at(session, chain=name, seq=found.at_seq)
+    message = found.message.replace("{event}", f"{found.at_seq} ({event_id})")
+    kind = found.kind
+    if kind == "edited":
+        mismatch = audit_repo.differences(session, chain=name, seq=found.seq)
+        if mismatch is not None and mismatch.fields != ("body",):
+            message += f" ({', '.join(mismatch.fields)} no longer match what was recorded)"
+            if "seq" in mismatch.fields:
+                kind, message = "reordered", message + ": events were moved"
+    return Problem(kind, message, found.seq, event_id)
 
 
 def verify_head(session: Any, keyring: Keyring, head: AuditChainHead) -> ChainReport:
     start_seq, prev, problem = _start(session, keyring, head)
     checkpoints = {c.seq: c for c in audit_repo.checkpoints(session, chain=head.chain, after_seq=start_seq)}
-    walk, walked = _Walk(start_seq, prev, problem), problem is None
-    if walked:
+    walk = _Walk(start_seq, prev, problem)
+    if problem is None:
         walk = _walk(session, keyring, head.chain, start_seq, prev, checkpoints)
     problem, last_seq, count = walk.problem, walk.seq, walk.seq - start_seq
     if problem is None:
         problem = _head_problem(keyring, head, last_seq, walk.hash, checkpoints)
-    mismatch = walk.mismatch
-    if walk.unchecked or not walked:  # else the walk compared every event's columns it reached
-        mismatch = audit_repo.first_mismatch(session, chain=head.chain, after_seq=start_seq,
-                                             upto_seq=problem.seq if problem and problem.seq else None)
-    if mismatch is not None and (problem is None or problem.seq is None or mismatch.seq <= problem.seq):
-        kind = "reordered" if "seq" in mismatch.fields else "edited"
-        problem = Problem(kind, f"event {mismatch.seq} ({mismatch.event_id}): {', '.join(mismatch.fields)} no longer "
-                          "match the recorded event" + (" (events were moved)" if kind == "reordered" else ""),
-                          mismatch.seq, mismatch.event_id)
+    if walk.legacy_upto is not None:  # format 1 events: their hash does not cover the columns
+        upto = min(walk.legacy_upto, problem.seq) if problem and problem.seq else walk.legacy_upto
+        mismatch = audit_repo.first_mismatch(session, chain=head.chain, after_seq=start_seq, upto_seq=upto)
+        if mismatch is not None and (problem is None or problem.seq is None or mismatch.seq <= problem.seq):
+            kind = "reordered" if "seq" in mismatch.fields else "edited"
+            problem = Problem(kind, f"event {mismatch.seq} ({mismatch.event_id}): {', '.join(mismatch.fields)} no "
+                              "longer match the recorded event" + (" (events were moved)" if kind == "reordered"
+                                                                    else ""), mismatch.seq, mismatch.event_id)
     org_id = None if head.chain == SYSTEM_CHAIN else head.chain
     return ChainReport(head.chain, org_id, count, start_seq + 1 if count else None, last_seq if count else None,
                        head.seq, head.archived_seq, problem)
 
 
-def _event_problem(session: Any, keyring: Keyring, name: str, checkpoints: dict[int, Any], seq: int,
-                   expected: int, prev: str, stored_prev: str, stated: str, body: str) -> Problem | None:
-    """What is wrong with this event, if anything (it may just carry a checkpoint)."""
-    event_id = audit_repo.event_id_at(session, chain=name, seq=seq)
-    problem = _link_problem(seq, event_id, expected, prev, stored_prev, stated, body)
-    if problem is None and seq in checkpoints:
-        problem = _checkpoint_problem(keyring, name, checkpoints[seq], stated, event_id)
-    return problem
-
-
-def _link_problem(seq: int, event_id: str, expected: int, prev: str, stored_prev: str, stated: str,
-                  body: str) -> Problem | None:
-    if seq != expected:
-        return Problem("missing", f"events {expected} to {seq - 1} are missing before event {seq} ({event_id}): "
-                       "they were deleted", expected, event_id)
-    if chain.link(stored_prev, body) != stated:
-        return Problem("edited", f"event {seq} ({event_id}) was changed: its content no longer matches its hash",
-                       seq, event_id)
-    if stored_prev != prev:
-        return Problem("broken-link", f"event {seq} ({event_id}) does not follow event {seq - 1}: an event was "
-                       "inserted, moved or rewritten before it", seq, event_id)
-    return None
-
-
-def _checkpoint_problem(keyring: Keyring, name: str, checkpoint: Any, stated: str, event_id: str) -> Problem | None:
+def _checkpoint_ok(keyring: Keyring, name: str, checkpoint: Any, stated: str) -> bool:
     signed = keyring.verify(checkpoint.key_id, chain.head_message(name, checkpoint.seq, checkpoint.hash),
                             checkpoint.signature)
-    if not signed or checkpoint.hash != stated:
-        return Problem("rebuilt", f"the signed checkpoint at event {checkpoint.seq} ({event_id}) no longer matches: "
-                       f"the chain up to event {checkpoint.seq} was rewritten and rehashed", checkpoint.seq, event_id)
-    return None
+    return bool(signed) and checkpoint.hash == stated
 
 
 def _head_problem(keyring: Keyring, head: AuditChainHead, last_seq: int, last_hash: str,

@@ -1,8 +1,9 @@
 """The audit trail's tables (owned by caregate.audit, which writes and verifies them).
 
 `audit_events` holds one row per event: `body` is the event's canonical JSON, the text its `hash`
-covers; the other columns repeat its fields so that search can use indexes (verification checks that
-they still agree with the body). Events form one hash chain per organisation (`chain` = org id) and one
+covers; the other columns repeat its fields so that search can use indexes, and since format 2 the
+hash covers them too, as the row holds them (`CHAINED`), so an edited column breaks the chain like an
+edited body. Events form one hash chain per organisation (`chain` = org id) and one
 for events that belong to no organisation (`chain` = "system"). `audit_chain_heads` holds each chain's
 last position, signed; the other tables keep signed checkpoints, archives, alerts and settings.
 """
@@ -19,6 +20,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from caregate.store.tables import ID, Base
 
 SYSTEM_CHAIN = "system"
+# Columns that repeat a field of the body, so that search can use indexes.
+MIRRORED = ("id", "chain", "org_id", "actor_user_id", "actor_member_id", "on_behalf_of", "action", "object_type",
+            "object_id", "patient_id", "outcome", "ip", "user_agent", "request_id", "purpose")
+# What an event's hash covers besides its body (format 2): every mirrored column, its position and its time,
+# as they read back from the row. An edited column then breaks the hash like an edited body does.
+CHAINED = (*MIRRORED, "seq", "at")
 
 
 class AuditEvent(Base):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +12,6 @@ from sqlalchemy import (
     ColumnElement,
     String,
     and_,
-    bindparam,
     delete,
     event,
     func,
@@ -24,9 +23,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.expression import Executable
 
 from caregate.store.audit import (
+    CHAINED,
+    MIRRORED,
     AuditAlert,
     AuditArchive,
     AuditChainHead,
@@ -35,10 +35,6 @@ from caregate.store.audit import (
     AuditSettingsRow,
 )
 from caregate.store.tables import Membership
-
-# Columns that repeat a field of the body; verification checks each still says what the body says.
-MIRRORED = ("id", "chain", "org_id", "actor_user_id", "actor_member_id", "on_behalf_of", "action", "object_type",
-            "object_id", "patient_id", "outcome", "ip", "user_agent", "request_id", "purpose")
 
 
 def before_every_commit(callback: Callable[[Session], None]) -> None:
@@ -80,8 +76,6 @@ def heads(s: Session, *, org_id: str | None = None) -> list[AuditChainHead]:
     return list(s.scalars(query))
 
 
-_LINKS = select(AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.hash, AuditEvent.body).where(
-    AuditEvent.chain == bindparam("l_chain"), AuditEvent.seq > bindparam("l_after")).order_by(AuditEvent.seq)
 # PostgreSQL: each body parsed once (the LATERAL with OFFSET 0 is not inlined), then one key lookup per column.
 _PG_CHECKED_FROM = "audit_events e CROSS JOIN LATERAL (SELECT e.body::jsonb AS j OFFSET 0) AS x"
 _PG_DIFFERS = " OR ".join([*(f"x.j->>'{c}' IS DISTINCT FROM e.{c}" for c in MIRRORED),
@@ -95,41 +89,85 @@ _SQLITE_DIFFERS = func.json_array(
     *(getattr(AuditEvent, c) for c in MIRRORED), AuditEvent.seq,
     func.substr(_AT_TEXT, 1, 10) + "T" + func.substr(_AT_TEXT, 12) + "Z",
 ).is_distinct_from(func.json_extract(AuditEvent.body, *(f"$.{c}" for c in (*MIRRORED, "seq", "at"))))
-_CHECKED_LINKS: dict[str, Executable] = {
-    "sqlite": _LINKS.add_columns(_SQLITE_DIFFERS),
-    "postgresql": text(f"SELECT e.seq, e.prev_hash, e.hash, e.body, ({_PG_DIFFERS}) AS differs "  # noqa: S608
-                       f"FROM {_PG_CHECKED_FROM} WHERE e.chain = :l_chain AND e.seq > :l_after ORDER BY e.seq"),
+
+# Verification reads, for each event, its hash and the exact bytes that hash covers: the previous hash,
+# the body and (format 2) the columns as a JSON array, rendered by the database from the row itself
+# (`chain.columns_text` renders the same array from the body when the event is written). The driver's
+# own cursor streams them: SQLAlchemy's row processing would cost more than the hashing.
+_PG_TIME = "to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
+_PG_COLUMNS = ("array_to_json(ARRAY[" + ", ".join([*(f"e.{c}" for c in CHAINED[:-2]), "e.seq::text", _PG_TIME])
+               + "]::text[])::text")
+_SQLITE_COLUMNS = "json_array(" + ", ".join([*CHAINED[:-2], "CAST(seq AS TEXT)", "at"]) + ")"
+_HASHED = {
+    "postgresql": "SELECT e.seq, e.hash, convert_to(coalesce(e.prev_hash, '') || E'\\n' || coalesce(e.body, '') || "  # noqa: S608
+                  f"E'\\n' || {_PG_COLUMNS}, 'UTF8') FROM audit_events e WHERE e.chain = %s AND e.seq > %s "
+                  "ORDER BY e.seq",
+    "sqlite": "SELECT seq, hash, CAST(coalesce(prev_hash, '') || char(10) || coalesce(body, '') || char(10) || "  # noqa: S608
+              f"{_SQLITE_COLUMNS} AS BLOB) FROM audit_events WHERE chain = ? AND seq > ? ORDER BY seq",
 }
-STREAM = 10_000  # rows per fetch from the server-side cursor
+_RAW = text("SELECT seq, hash, prev_hash, body, " + ", ".join(CHAINED[:-2]) + ", at FROM audit_events "  # noqa: S608
+            "WHERE chain = :c AND seq > :a ORDER BY seq")
+STREAM = 2_000  # rows per chunk the driver hands over
 
 
-def links(s: Session, *, chain: str, after_seq: int) -> Iterator[Sequence[Any]]:
-    """(seq, prev_hash, hash, body) rows of the chain in order, streamed (a server-side cursor on PostgreSQL)."""
-    result = s.connection().execute(_LINKS, {"l_chain": chain, "l_after": after_seq},
-                                    execution_options={"yield_per": STREAM})
-    try:
-        for batch in result.partitions():
-            yield from batch
-    finally:
-        result.close()
-
-
-def checked_links(s: Session, *, chain: str, after_seq: int) -> Iterator[Sequence[Any]]:
-    """`links` with a fifth value: whether the database finds the event's columns differ from its body
-    (None where it could not compare: a body that is not JSON, a column it cannot read)."""
-    last = after_seq
-    try:
-        with s.begin_nested():  # the cursor is read to its end inside the savepoint
-            conn = s.connection()  # (asked for inside the block: that is what emits the SAVEPOINT)
-            result = conn.execute(_CHECKED_LINKS[conn.dialect.name], {"l_chain": chain, "l_after": after_seq},
-                                  execution_options={"yield_per": STREAM})
-            for batch in result.partitions():
+def _stream(s: Session, chain: str, after_seq: int) -> Generator[tuple[Any, Any, Any], None, None]:
+    conn = s.connection()
+    driver = conn.connection.dbapi_connection
+    if conn.dialect.name == "postgresql":
+        cursor = driver.cursor(binary=True)  # type: ignore[union-attr]
+        # in index order: rows flow as they are read, while Python hashes, instead of after a sort
+        cursor.execute("SET LOCAL enable_sort = off")
+        try:
+            yield from cursor.stream(_HASHED["postgresql"], (chain, after_seq), size=STREAM)
+        finally:
+            cursor.execute("SET LOCAL enable_sort TO DEFAULT")
+            cursor.close()
+    else:
+        cursor = driver.execute(_HASHED["sqlite"], (chain, after_seq))  # type: ignore[union-attr]
+        try:
+            while batch := cursor.fetchmany(STREAM):
                 yield from batch
-                last = batch[-1][0]
+        finally:
+            cursor.close()
+
+
+def _column_value(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"a column holds a {type(value).__name__}")
+
+
+def _python_texts(s: Session, chain: str, after_seq: int) -> Generator[tuple[Any, Any, Any], None, None]:
+    """The same bytes rendered in Python from the raw row: for a row the database could not render."""
+    for row in s.execute(_RAW, {"c": chain, "a": after_seq}):
+        seq, stated, prev, body, *values = row
+        try:
+            columns = json.dumps([*(_column_value(v) for v in values[:-1]), str(seq), _column_value(values[-1])],
+                                 ensure_ascii=False, separators=(",", ":"))
+        except TypeError:
+            columns = "\x00"  # a value no event was written with: it cannot match the hash
+        yield seq, stated, f"{prev or ''}\n{body or ''}\n{columns}".encode()
+
+
+def hashed_texts(s: Session, *, chain: str, after_seq: int) -> Generator[tuple[Any, Any, Any], None, None]:
+    """(seq, hash, the bytes the hash covers) for each event of the chain after `after_seq`, in order.
+
+    A format 1 event's hash covers only the part before the last newline. Where the database cannot
+    render a row (SQLite: a column turned into a BLOB), the rest is rendered in Python from the raw rows.
+    """
+    last = after_seq
+    errors = s.get_bind().dialect.dbapi.Error  # type: ignore[union-attr]
+    try:
+        with s.begin_nested():  # a failed read is rolled back to here, and the walk goes on
+            for row in _stream(s, chain, after_seq):
+                yield row
+                last = row[0]
             return
-    except DBAPIError:
-        pass  # go on from the last batch read, without the database's comparison
-    yield from ((*r, None) for r in links(s, chain=chain, after_seq=last))
+    except (DBAPIError, errors):
+        pass
+    yield from _python_texts(s, chain, last)
 
 
 def first_seq(s: Session, *, chain: str) -> int | None:
