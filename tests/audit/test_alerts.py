@@ -95,6 +95,24 @@ def test_bulk_access_counts_distinct_patients_per_member_in_the_window(client, s
     assert len(bulk) == 1 and bulk[0]["member_id"] == clinician.member_id and bulk[0]["detail"]["patients"] == 14
 
 
+def test_bulk_access_counts_a_patient_touched_again_from_its_latest_touch(client, services, world, clock):
+    org_id, owner = world.org()
+    assert client.patch(f"/v1/orgs/{org_id}/audit/settings", json={"bulk_access_patients": 3,
+                                                                   "bulk_access_minutes": 30},
+                        headers=owner.headers).status_code == 200
+    clinician = world.member(org_id)
+    _reads(services, org_id, clinician.member_id, ["pat_0", "pat_1", "pat_2"])
+    clock.advance(minutes=20)
+    _reads(services, org_id, clinician.member_id, ["pat_0"])  # pat_0 again: its window starts over
+    clock.advance(minutes=15)  # pat_1 and pat_2 have left the window; pat_0 has not
+    owner = world.relogin(owner)
+    _reads(services, org_id, clinician.member_id, ["pat_3", "pat_4"])
+    assert not [a for a in _alerts(client, org_id, owner.headers) if a["rule"] == "bulk_access"]
+    _reads(services, org_id, clinician.member_id, ["pat_5"])
+    bulk = [a for a in _alerts(client, org_id, owner.headers) if a["rule"] == "bulk_access"]
+    assert len(bulk) == 1 and bulk[0]["detail"]["patients"] == 4
+
+
 @pytest.mark.parametrize(("hour", "alerts"), [(3, 1), (12, 0), (22, 1)])
 def test_off_hours_access_in_the_clinics_time_zone(client, services, world, clock, hour, alerts):
     org_id, owner = world.org()

@@ -76,9 +76,11 @@ def _bulk_access(uow: UnitOfWork, org_id: str, s: AuditSettings, entries: list[E
         if member and patients:
             known, _ = touched.get(member, (set(), e))
             touched[member] = (known | patients, e)
-    for member, (patients, last) in touched.items():
+    for member, (patients, last) in sorted(touched.items()):  # one lock order for every writer
+        # counted up to one past the threshold plus this batch: exact whenever the threshold is first crossed
         seen = audit_write.touch_patients(uow.session, org_id=org_id, member_id=member, patients=sorted(patients),
-                                          now=uow.now, since=uow.now - window)
+                                          now=uow.now, since=uow.now - window,
+                                          cap=s.bulk_access_patients + 1 + len(patients))
         if seen > s.bulk_access_patients:
             yield Raised("bulk_access", "high", f"one member touched {seen} patients' records in "
                          f"{s.bulk_access_minutes} minutes (threshold {s.bulk_access_patients})",

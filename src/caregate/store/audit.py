@@ -133,17 +133,15 @@ class AuditArchive(Base):
     created_at: Mapped[datetime]
 
 
-class AuditPatientAccess(Base):
-    """Which member touched which patient when: a short-lived index for the bulk-access alert."""
+class AuditPatientSeen(Base):
+    """When a member last touched a patient's records: a short-lived index for the bulk-access alert."""
 
-    __tablename__ = "audit_patient_access"
-    __table_args__ = (Index("ix_audit_patient_access", "org_id", "member_id", "at"),)
+    __tablename__ = "audit_patient_seen"
+    __table_args__ = (Index("ix_audit_patient_seen", "org_id", "member_id", "at"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
-    org_id: Mapped[str] = mapped_column(ID)
-    member_id: Mapped[str] = mapped_column(ID)
-    patient_id: Mapped[str] = mapped_column(ID)
+    org_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    member_id: Mapped[str] = mapped_column(ID, primary_key=True)
+    patient_id: Mapped[str] = mapped_column(ID, primary_key=True)
     at: Mapped[datetime]
 
 
