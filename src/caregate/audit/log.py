@@ -106,7 +106,9 @@ def body_of(entry: Entry, seq: int) -> dict[str, Any]:
         "user_agent": r.user_agent, "request_id": r.request_id, "purpose": r.purpose}
     for name, size in LIMITS.items():
         if isinstance(values[name], str):
-            values[name] = chain.clean(values[name][:size])
+            values[name] = values[name][:size]
+            if not values[name].isprintable():  # (a fast test: most values are)
+                values[name] = chain.clean(values[name])
     return values
 
 

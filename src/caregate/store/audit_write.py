@@ -38,6 +38,18 @@ _SQL = {
     "recent_alert": "SELECT 1 FROM audit_alerts WHERE org_id = ? AND rule = ? AND dedupe_key = ? AND at >= ? LIMIT 1",
 }
 _BY_DIALECT = {"sqlite": _SQL, "postgresql": {k: v.replace("?", "%s") for k, v in _SQL.items()}}
+# PostgreSQL: prune, note and count in one round trip. The count reads the snapshot from before the
+# statement's own writes, so the patients of this batch are left out of it and added from what was noted
+# (and out of the prune: one statement must not both delete and upsert a row).
+_BY_DIALECT["postgresql"]["touch"] = """
+WITH gone AS (DELETE FROM audit_patient_seen WHERE org_id = %(org)s AND member_id = %(member)s AND at < %(since)s
+              AND patient_id <> ALL(%(patients)s::varchar[])),
+noted AS (INSERT INTO audit_patient_seen (org_id, member_id, patient_id, at)
+          SELECT %(org)s, %(member)s, p, %(now)s FROM unnest(%(patients)s::varchar[]) AS p
+          ON CONFLICT (org_id, member_id, patient_id) DO UPDATE SET at = excluded.at RETURNING 1)
+SELECT (SELECT count(*) FROM noted) + (SELECT count(*) FROM (
+    SELECT 1 FROM audit_patient_seen WHERE org_id = %(org)s AND member_id = %(member)s AND at >= %(since)s
+    AND patient_id <> ALL(%(patients)s::varchar[]) LIMIT %(cap)s) AS earlier)"""
 _DRIVER = "caregate_audit_driver"
 _ADD_CHECKPOINT = insert(cast(Table, AuditCheckpoint.__table__))
 
@@ -63,7 +75,7 @@ class _Driver:
     def time(self, moment: datetime) -> Any:
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else moment
 
-    def run(self, name: str, params: Sequence[Any]) -> list[Any]:
+    def run(self, name: str, params: Sequence[Any] | dict[str, Any]) -> list[Any]:
         """Run one statement and read all it returns (an SQLite statement left half-read blocks the commit)."""
         try:
             self.cursor.execute(self.sql[name], params)
@@ -72,8 +84,12 @@ class _Driver:
             self.cursor.close()
 
     def run_many(self, name: str, rows: Sequence[Sequence[Any]]) -> None:
+        """One statement, many rows: prepared once (SQLite), pipelined (psycopg)."""
         try:
-            self.cursor.executemany(self.sql[name], rows)
+            if len(rows) == 1:
+                self.cursor.execute(self.sql[name], rows[0])
+            else:
+                self.cursor.executemany(self.sql[name], rows)
         finally:
             self.cursor.close()
 
@@ -106,10 +122,14 @@ def touch_patients(s: Session, *, org_id: str, member_id: str, patients: Sequenc
     The index keeps one row per member and patient, when last touched, and loses rows older than `since`
     as it goes, so it only ever holds one window.
     """
-    db = _Driver(s)
+    db, touched = _Driver(s), sorted(set(patients))
+    if not db.sqlite:
+        [(count,)] = db.run("touch", {"org": org_id, "member": member_id, "since": since, "now": now,
+                                      "patients": touched, "cap": cap})
+        return int(count)
     window_start, at = db.time(since), db.time(now)
     db.run("forget_seen", (org_id, member_id, window_start))
-    _Driver(s).run_many("note_seen", [(org_id, member_id, p, at) for p in sorted(set(patients))])
+    _Driver(s).run_many("note_seen", [(org_id, member_id, p, at) for p in touched])
     [(count,)] = _Driver(s).run("count_seen", (org_id, member_id, window_start, cap))
     return int(count)
 
