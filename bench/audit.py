@@ -4,7 +4,8 @@
 
 Measured on an SQLite file and on PostgreSQL (a database of its own, created and dropped here):
 - append, 1 writer: transactions of one event each, through Services.unit() and uow.record (chain,
-  sign, insert, commit); also the same without the chain (a plain insert of the same row) for scale;
+  sign, insert, commit); also the same without the chain (a plain insert of the same row through a
+  session), and the same row inserted and committed through the bare driver: the machine's floor;
 - append, 8 writers: eight processes (threads would measure the GIL), each with its own connection pool,
   into one organisation (one chain: its head lock serialises them) and into eight organisations;
 - append in batches: 100 events per transaction (a list, an import);
@@ -71,6 +72,30 @@ def _plain(services: Services, org_id: str, i: int) -> None:
             outcome="allowed", object_type="patients", object_id=f"pat_{i}", patient_id=f"pat_{i % 500}"))
 
 
+def _driver_floor(services: Services, org_id: str, count: int) -> float:
+    """The machine's floor: the same row inserted and committed through the bare driver, one per transaction
+    (no SQLAlchemy, no unit of work, no chain): what any design writing one durable row per request pays."""
+    raw = services.db.engine.raw_connection()
+    sqlite_db = services.db.dialect == "sqlite"
+    mark = "?" if sqlite_db else "%s"
+    sql = (f"INSERT INTO audit_events (id, chain, seq, prev_hash, hash, body, org_id, at, action, outcome) "
+           f"VALUES ({', '.join([mark] * 10)})")
+    try:
+        cursor = raw.cursor()
+        start = time.perf_counter()
+        for i in range(count):
+            now = services.clock.now()
+            if sqlite_db:
+                cursor.execute("BEGIN IMMEDIATE")
+            cursor.execute(sql, (f"evt_floor_{i}_{secrets.token_hex(4)}", f"floor_{org_id}", i, "0" * 64, "0" * 64,
+                                 "{}", org_id, now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite_db else now,
+                                 "patients.read", "allowed"))
+            raw.commit()
+        return count / (time.perf_counter() - start)
+    finally:
+        raw.close()
+
+
 def _each(count: int, step: Callable[[int], None]) -> None:
     for i in range(count):
         step(i)
@@ -131,6 +156,7 @@ def measure(url: str, label: str, quick: bool) -> dict[str, float | str | bool]:
         single, shared, batch, verified, *eight = _orgs(services, 12)
         _record(services, single, 0)
         result: dict[str, float | str | bool] = {"backend": label}
+        result["driver insert + commit, 1 writer (floor)"] = _driver_floor(services, single, n)
         result["plain insert, 1 writer (no chain)"] = _rate(n, lambda: _each(n, lambda i: _plain(services, single, i)))
         result["chained 1 writer"] = _rate(n, lambda: _each(n, lambda i: _record(services, single, i)))
         result["chained 8 writers, 1 org"] = _parallel(url, workdir, [shared], 8, n // 8)
