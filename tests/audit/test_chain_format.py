@@ -4,7 +4,7 @@ them, whatever the values; and chains written before format 2 still verify, colu
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from audit_helpers import events, tampering, verify
 from hypothesis import HealthCheck, given, settings
@@ -108,3 +108,9 @@ def test_each_column_of_a_format_2_event_is_covered(services, world):
             conn.execute(text(f"UPDATE audit_events SET {column} = :v WHERE chain = :c AND seq = :s"),
                          {"v": old, "c": new if column == "chain" else org_id, "s": seq})
         assert verify(services, org_id).intact, json.dumps(column)
+
+
+@given(moment=st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 30),
+                           timezones=st.timezones()))
+def test_event_times_are_written_as_they_always_were(moment):
+    assert chain.timestamp(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

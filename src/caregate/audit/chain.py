@@ -31,7 +31,8 @@ _CONTROL = dict.fromkeys((*range(32), 127), "�")
 def timestamp(moment: datetime) -> str:
     if moment.tzinfo is None:
         raise ValueError("audit timestamps must be aware (UTC)")
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # the same text as strftime("%Y-%m-%dT%H:%M:%S.%fZ"), several times faster
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def parse_timestamp(value: str) -> datetime:
