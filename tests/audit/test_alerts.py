@@ -76,12 +76,17 @@ def _reads(services, org_id, member_id, patients, action="patients.read"):
                        object_id=p)
 
 
-def test_bulk_access_counts_distinct_patients_per_member_in_the_window(client, services, world, clock):
+def _bulk_setup(client, world, *, patients, minutes):
+    """An organisation whose bulk-access rule fires past `patients` in `minutes`, and a clinician in it."""
     org_id, owner = world.org()
-    assert client.patch(f"/v1/orgs/{org_id}/audit/settings", json={"bulk_access_patients": 10,
-                                                                   "bulk_access_minutes": 30},
+    assert client.patch(f"/v1/orgs/{org_id}/audit/settings", json={"bulk_access_patients": patients,
+                                                                   "bulk_access_minutes": minutes},
                         headers=owner.headers).status_code == 200
-    clinician = world.member(org_id)
+    return org_id, owner, world.member(org_id)
+
+
+def test_bulk_access_counts_distinct_patients_per_member_in_the_window(client, services, world, clock):
+    org_id, owner, clinician = _bulk_setup(client, world, patients=10, minutes=30)
     _reads(services, org_id, clinician.member_id, [f"pat_{i}" for i in range(6)])
     _reads(services, org_id, clinician.member_id, [f"pat_{i}" for i in range(6)])  # the same six again
     clock.advance(minutes=31)
@@ -96,11 +101,7 @@ def test_bulk_access_counts_distinct_patients_per_member_in_the_window(client, s
 
 
 def test_bulk_access_counts_a_patient_touched_again_from_its_latest_touch(client, services, world, clock):
-    org_id, owner = world.org()
-    assert client.patch(f"/v1/orgs/{org_id}/audit/settings", json={"bulk_access_patients": 3,
-                                                                   "bulk_access_minutes": 30},
-                        headers=owner.headers).status_code == 200
-    clinician = world.member(org_id)
+    org_id, owner, clinician = _bulk_setup(client, world, patients=3, minutes=30)
     _reads(services, org_id, clinician.member_id, ["pat_0", "pat_1", "pat_2"])
     clock.advance(minutes=20)
     _reads(services, org_id, clinician.member_id, ["pat_0"])  # pat_0 again: its window starts over
