@@ -136,14 +136,20 @@ def identity_pages(browser: Any, page: Any, base: str, o: str, out: Path) -> Non
     second.screenshot(path=str(out / "console-sign-in-2fa.png"))
 
 
-def sessions_pages(browser: Any, base: str, o: str, out: Path) -> None:
-    """Clara's sessions, the Share dialog with a colleague found, then Dana's bell and notifications."""
+def _signed_in(browser: Any, base: str, who: str) -> Any:
+    """A fresh laptop-sized page signed in as a demo member (no second factor)."""
     page = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
     page.goto(base + "/login")
-    page.get_by_label("Email").fill(f"clinician@{demo.DEMO_DOMAIN}")
+    page.get_by_label("Email").fill(f"{who}@{demo.DEMO_DOMAIN}")
     page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/team")
+    return page
+
+
+def sessions_pages(browser: Any, base: str, o: str, out: Path) -> None:
+    """Clara's sessions, the Share dialog with a colleague found, then Dana's bell and notifications."""
+    page = _signed_in(browser, base, "clinician")
     page.goto(base + o + "/sessions")
     page.screenshot(path=str(out / "console-sessions.png"))
     page.get_by_role("link", name="Asthma review").click()
@@ -155,12 +161,7 @@ def sessions_pages(browser: Any, base: str, o: str, out: Path) -> None:
     dialog.get_by_role("button", name="Share", exact=True).click()
     dialog.locator("#share-message").wait_for()
     page.screenshot(path=str(out / "console-session-share.png"))
-    lead = browser.new_context(viewport={"width": 1280, "height": 800}).new_page()
-    lead.goto(base + "/login")
-    lead.get_by_label("Email").fill(f"lead@{demo.DEMO_DOMAIN}")
-    lead.get_by_label("Password").fill(demo.DEMO_PASSWORD)
-    lead.get_by_role("button", name="Sign in").click()
-    lead.wait_for_url("**/team")
+    lead = _signed_in(browser, base, "lead")
     lead.goto(base + o + "/notifications")
     lead.screenshot(path=str(out / "console-notifications.png"))
 
