@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from caregate.service.errors import (
+    Busy,
     ConfirmationRequired,
     Conflict,
     Forbidden,
@@ -27,7 +28,7 @@ from caregate.service.errors import (
 log = structlog.get_logger("caregate.api")
 MEDIA_TYPE = "application/problem+json"
 STATUS = {NotFound: 404, Unauthenticated: 401, Forbidden: 403, Invalid: 422, Conflict: 409,
-          ConfirmationRequired: 409, TooManyRequests: 429}
+          ConfirmationRequired: 409, TooManyRequests: 429, Busy: 503}
 
 
 def problem(status: int, code: str, title: str, detail: str, request: Request | None = None,
@@ -47,7 +48,7 @@ def _service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     status = next((code for cls, code in STATUS.items() if isinstance(exc, cls)), 400)
     headers = {"WWW-Authenticate": 'Bearer realm="caregate"'} if status == 401 else None
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | Busy):
         headers = {"Retry-After": str(exc.retry_after)}
     return problem(status, exc.code, exc.title, exc.detail, request, headers, **exc.extra)
 

@@ -22,8 +22,9 @@ from caregate.engine import Context, Decision, IndexCache
 from caregate.identity.crypto import SecretBox, new_key_text
 from caregate.identity.passwords import Passwords
 from caregate.identity.ratelimit import RateLimiter, limiter_for
-from caregate.service.errors import KeepChanges, ServiceError
+from caregate.service.errors import Busy, KeepChanges, ServiceError
 from caregate.store.db import Database
+from caregate.store.turns import DatabaseBusy
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,14 @@ class Services:
 
     @contextmanager
     def unit(self, request: RequestInfo | None = None, *, write: bool = True) -> Iterator[UnitOfWork]:
+        try:
+            with self._unit(request, write=write) as uow:
+                yield uow
+        except DatabaseBusy as exc:  # nothing was written: the transaction never began or rolled back
+            raise Busy(f"{exc}; nothing was changed, try again in a moment") from exc
+
+    @contextmanager
+    def _unit(self, request: RequestInfo | None, *, write: bool) -> Iterator[UnitOfWork]:
         denials: list[log.Record] = []
         redo: list[Callable[[Any], None]] = []
         refusal: ServiceError | None = None

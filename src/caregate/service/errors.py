@@ -6,6 +6,7 @@
      │    ├── StepRequired            logged in, but a step is owed first (2FA, enrolment, new password)
      │    └── ReauthenticationRequired  a sensitive operation needs a fresh password or 2FA
      ├── TooManyRequests      over a rate limit; carries when to retry
+ ├── Busy                 the database stayed locked by another writer; carries when to retry
      ├── Forbidden            the engine said no; carries the Decision and its reasons
      ├── Invalid              input that breaks a rule; carries every problem found
      ├── Conflict             the request clashes with the current state (last owner, duplicates ...)
@@ -66,6 +67,15 @@ class TooManyRequests(ServiceError):
     title = "Too many requests"
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, extra={"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
+class Busy(ServiceError):
+    code = "busy"
+    title = "Busy, try again"
+
+    def __init__(self, detail: str, *, retry_after: int = 1) -> None:
         super().__init__(detail, extra={"retry_after": retry_after})
         self.retry_after = retry_after
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from caregate.store import audit_guard
+from caregate.store.turns import DatabaseBusy, Turns
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -41,9 +43,12 @@ class Database:
         parsed = make_url(url)
         self.url = parsed
         self.dialect = parsed.get_backend_name()
+        self.turns: Turns | None = None  # SQLite: writers queue here rather than in SQLite's busy handler
         if self.dialect == "sqlite":
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            on_disk = bool(parsed.database) and parsed.database != ":memory:"
+            if on_disk:
+                Path(str(parsed.database)).parent.mkdir(parents=True, exist_ok=True)
+            self.turns = Turns(Path(f"{parsed.database}.writers") if on_disk else None)
             self.engine = create_engine(parsed, echo=echo, connect_args={"check_same_thread": False, "timeout": 15})
             _sqlite_setup(self.engine)
             audit_guard.install_sqlite(self.engine)
@@ -58,10 +63,21 @@ class Database:
 
     @contextmanager
     def transaction(self, *, write: bool) -> Iterator[Session]:
-        """A session inside one transaction: committed when the block ends, rolled back if it raises."""
-        with Session(bind=self._writer if write else self.engine, expire_on_commit=False) as session, \
-                session.begin():
-            yield session
+        """A session inside one transaction: committed when the block ends, rolled back if it raises.
+
+        Raises DatabaseBusy when another writer kept an SQLite database for longer than its timeout.
+        """
+        turn: AbstractContextManager[None] = self.turns.turn() if write and self.turns else nullcontext()
+        try:
+            with turn, Session(bind=self._writer if write else self.engine, expire_on_commit=False) as session, \
+                    session.begin():
+                yield session
+        except OperationalError as exc:
+            if self.dialect == "sqlite" and "database is locked" in str(exc.orig):
+                raise DatabaseBusy("another program kept the database locked for more than 15 s") from exc
+            raise
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.turns is not None:
+            self.turns.close()

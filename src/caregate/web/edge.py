@@ -27,6 +27,7 @@ from caregate.service.actors import Actor, load_actor
 from caregate.service.clinical import sharing
 from caregate.service.context import Caller, RequestInfo, Services, UnitOfWork
 from caregate.service.errors import (
+    Busy,
     ConfirmationRequired,
     Conflict,
     Forbidden,
@@ -44,7 +45,7 @@ from caregate.web.templating import render
 
 log = structlog.get_logger("caregate.web")
 ERROR_STATUS = {NotFound: 404, Forbidden: 403, Invalid: 422, Conflict: 409, ConfirmationRequired: 409,
-                TooManyRequests: 429}
+                TooManyRequests: 429, Busy: 503}
 MAX_CARRIED = 1000  # form fields a re-authentication carries back to the action it interrupted
 ClientIp = Callable[[Request, list[str]], str | None]
 
@@ -161,9 +162,9 @@ def _service_error(request: Request, exc: ServiceError) -> Response:
     status = next((code for cls, code in ERROR_STATUS.items() if isinstance(exc, cls)), 400)
     problems = exc.problems if isinstance(exc, Invalid) and exc.problems != [exc.detail] else []
     titles = {404: "Not found", 403: "Not allowed", 409: "Not possible right now", 422: "Please check",
-              429: "Too many attempts"}
+              429: "Too many attempts", 503: "Busy, try again"}
     response = error_page(request, status, titles.get(status, "Something is not right"), exc.detail, problems)
-    if isinstance(exc, TooManyRequests):
+    if isinstance(exc, TooManyRequests | Busy):
         response.headers["retry-after"] = str(exc.retry_after)
     return response
 
