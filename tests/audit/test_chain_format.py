@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from audit_helpers import events, tampering, verify
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -13,6 +14,8 @@ from sqlalchemy import text
 
 from caregate.audit import chain, log
 from caregate.store import audit_repo
+
+pytestmark = pytest.mark.usefixtures("walk")
 
 # Text as a request could carry it: quotes, backslashes, JSON look-alikes, non-ASCII, control characters.
 odd_text = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=30)

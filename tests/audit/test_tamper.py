@@ -7,13 +7,16 @@ import sqlite3
 
 import pytest
 from audit_helpers import events, tampering, verify
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import insert, text
 from sqlalchemy.exc import DBAPIError
 
 from caregate.audit import chain
 from caregate.store.audit import MIRRORED, AuditEvent
 
-N = 12  # events in the chain under attack (a checkpoint every 5: at 5 and 10)
+N = 12  # events in the chain under attack (a checkpoint every 5: at 5 and 10; walked in two parts: 1-6, 7-12)
+pytestmark = pytest.mark.usefixtures("walk")
 
 
 @pytest.fixture
@@ -85,12 +88,44 @@ def test_editing_a_searchable_column_names_it(services, chained, assignment, seq
     assert (problem.kind, problem.seq) == ("edited", seq) and field in problem.message
 
 
-def test_deleting_an_event_names_the_gap(services, chained):
+@pytest.mark.parametrize("seq", [1, 6, 7, 11])  # either end of either part
+def test_deleting_an_event_names_the_gap(services, chained, seq):
     org_id, _ = chained
     with tampering(services) as conn:
-        conn.execute(text("DELETE FROM audit_events WHERE chain = :c AND seq = 6"), {"c": org_id})
+        conn.execute(text("DELETE FROM audit_events WHERE chain = :c AND seq = :s"), {"c": org_id, "s": seq})
     problem = _problem(services, org_id)
-    assert (problem.kind, problem.seq) == ("missing", 6)
+    assert (problem.kind, problem.seq) == ("missing", seq)
+
+
+def test_deleting_a_run_of_events_across_the_middle_names_its_start(services, chained):
+    org_id, _ = chained
+    with tampering(services) as conn:
+        conn.execute(text("DELETE FROM audit_events WHERE chain = :c AND seq BETWEEN 5 AND 9"), {"c": org_id})
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq) == ("missing", 5) and "5 to 9" in problem.message
+
+
+@pytest.mark.parametrize("first", [6, 7])  # the last event of the first part, the first of the second
+def test_of_two_edits_the_earlier_is_named(services, chained, first):
+    org_id, rows = chained
+    bodies = _bodies(rows)
+    with tampering(services) as conn:
+        for seq in (first, 10):
+            conn.execute(text("UPDATE audit_events SET body = :b WHERE chain = :c AND seq = :s"),
+                         {"b": _edit_body(bodies[seq], patient_id="pat_other"), "c": org_id, "s": seq})
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq, problem.event_id) == ("edited", first, rows[first - 1]["id"])
+
+
+def test_relinking_the_second_part_to_a_forged_first_part_is_caught_where_they_meet(services, chained):
+    # an attacker rewrites event 7 so that it no longer follows event 6 (its stored previous hash is forged)
+    org_id, rows = chained
+    body = _bodies(rows)[7]
+    with tampering(services) as conn:
+        conn.execute(text("UPDATE audit_events SET prev_hash = :p, hash = :h WHERE chain = :c AND seq = 7"),
+                     {"p": "0" * 64, "h": chain.event_hash("0" * 64, body, json.loads(body)), "c": org_id})
+    problem = _problem(services, org_id)
+    assert (problem.kind, problem.seq) == ("broken-link", 7)
 
 
 def test_inserting_an_event_in_the_middle_names_where(services, chained):
@@ -224,3 +259,40 @@ def test_a_long_chain_is_walked_across_fetches_and_an_edit_far_in_is_found(servi
                      {"c": org_id, "s": total - 3})
     problem = _problem(services, org_id)
     assert (problem.kind, problem.seq) == ("edited", total - 3) and "action" in problem.message
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(damage=st.lists(st.tuples(st.sampled_from(["delete", "edit", "relink"]),
+                                 st.sampled_from([6, 7]) | st.integers(1, N)),  # often where the halves meet
+                       min_size=1, max_size=3, unique_by=lambda d: d[1]))
+def test_one_pass_and_two_parts_name_the_same_problem(services, chained, walk, monkeypatch, damage):
+    """Whatever is damaged, and wherever, walking in two halves reports what one pass does."""
+    if walk == "one pass":
+        pytest.skip("compared with one pass from the two-parts run")
+    from caregate.audit import verify as verifying
+
+    org_id, rows = chained
+    bodies = _bodies(rows)
+    with tampering(services) as conn:
+        saved = [dict(r) for r in conn.execute(text("SELECT * FROM audit_events WHERE chain = :c"), {"c": org_id})
+                 .mappings()]
+        for what, seq in damage:
+            where = {"c": org_id, "s": seq}
+            if what == "delete":
+                conn.execute(text("DELETE FROM audit_events WHERE chain = :c AND seq = :s"), where)
+            elif what == "edit":
+                conn.execute(text("UPDATE audit_events SET body = :b WHERE chain = :c AND seq = :s"),
+                             {**where, "b": _edit_body(bodies[seq], action="patients.export")})
+            else:
+                conn.execute(text("UPDATE audit_events SET prev_hash = :p WHERE chain = :c AND seq = :s"),
+                             {**where, "p": "f" * 64})
+    try:
+        in_two = _problem(services, org_id)
+        monkeypatch.setattr(verifying, "PARALLEL_FROM", 10**12)
+        in_one = _problem(services, org_id)
+        assert (in_two.kind, in_two.seq, in_two.event_id) == (in_one.kind, in_one.seq, in_one.event_id)
+    finally:
+        monkeypatch.setattr(verifying, "PARALLEL_FROM", 1)
+        with tampering(services) as conn:
+            conn.execute(text("DELETE FROM audit_events WHERE chain = :c"), {"c": org_id})
+            conn.execute(insert(AuditEvent), saved)

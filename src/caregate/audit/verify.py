@@ -11,12 +11,14 @@ breaks the walk like an edited body; format 1 events have their columns compared
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Generator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from caregate.audit import archive, chain
 from caregate.audit.keys import Keyring
-from caregate.store import audit_repo
+from caregate.store import audit_repo, audit_snapshot
 from caregate.store.audit import SYSTEM_CHAIN, AuditChainHead
 
 
@@ -45,18 +47,20 @@ class ChainReport:
 
 
 def verify_all(session: Any, keyring: Keyring, *, org_id: str | None = None) -> list[ChainReport]:
-    return [verify_head(session, keyring, h) for h in audit_repo.heads(session, org_id=org_id)]
+    with audit_snapshot.snapshot(session) as view:
+        return [_verify_head(view, keyring, h) for h in audit_repo.heads(view.session, org_id=org_id)]
 
 
 def verify_chain(session: Any, keyring: Keyring, chain_name: str) -> ChainReport:
-    head = audit_repo.head(session, chain=chain_name)
-    if head is None:
-        first = audit_repo.first_seq(session, chain=chain_name)
-        problem = None if first is None else Problem(
-            "unsigned", "events exist but the chain has no head: the head was deleted", first,
-            audit_repo.event_id_at(session, chain=chain_name, seq=first))
-        return ChainReport(chain_name, None, 0, None, None, 0, 0, problem)
-    return verify_head(session, keyring, head)
+    with audit_snapshot.snapshot(session) as view:
+        head = audit_repo.head(view.session, chain=chain_name)
+        if head is None:
+            first = audit_repo.first_seq(view.session, chain=chain_name)
+            problem = None if first is None else Problem(
+                "unsigned", "events exist but the chain has no head: the head was deleted", first,
+                audit_repo.event_id_at(view.session, chain=chain_name, seq=first))
+            return ChainReport(chain_name, None, 0, None, None, 0, 0, problem)
+        return _verify_head(view, keyring, head)
 
 
 def _start(session: Any, keyring: Keyring, head: AuditChainHead) -> tuple[int, str, Problem | None]:
@@ -101,34 +105,89 @@ class _Found:
     at_seq: int  # the event the message names
 
 
+@dataclass(slots=True)
+class _Pass:
+    """Where a pass over a run of events stands: the position it expects next, the hash it links to, and
+    what it met (a problem, format 1 events, and for a later part of a chain its unchecked first event)."""
+
+    expected: int
+    prev: str
+    found: _Found | None = None
+    legacy_upto: int | None = None
+    first: tuple[Any, Any, bytes] | None = None
+
+
 _FORMAT_1 = '"v":1}'
+PARALLEL_FROM = 20_000  # events: a chain this long is read in two parts at once, where the database allows
 
 
-def _walk(session: Any, keyring: Keyring, name: str, start_seq: int, start_hash: str,
-          checkpoints: dict[int, Any]) -> _Walk:
-    """Rehash every event in order from the exact bytes its hash covers, as the database streams them."""
-    walk, sha256 = _Walk(start_seq, start_hash), hashlib.sha256
-    expected, prev, lead = start_seq + 1, start_hash, f"{start_hash}\n".encode()
-    found = None
-    rows = audit_repo.hashed_texts(session, chain=name, after_seq=start_seq)
+def _scan(keyring: Keyring, name: str, checkpoints: dict[int, Any], rows: Generator[tuple[Any, Any, bytes]],
+          state: _Pass, *, joined_later: bool = False) -> _Pass:
+    """Rehash every event in order from the exact bytes its hash covers, as the database streams them.
+
+    `joined_later`: these events continue a part read elsewhere; their first event is kept in
+    `state.first` and checked against the end of that part when the two are joined."""
+    sha256, expected, prev = hashlib.sha256, state.expected, state.prev
     try:
+        if joined_later and (row := next(rows, None)) is not None:
+            state.first, prev, expected = row, row[1], row[0] + 1
+        lead = f"{prev}\n".encode()
         for seq, stated, data in rows:
             # the hot loop: one comparison chain per event; anything unusual is looked at more closely
             if (seq != expected or seq in checkpoints or not data.startswith(lead)
                     or sha256(data).hexdigest() != stated):
-                found = _look_closer(keyring, name, checkpoints, walk, expected, prev, (seq, stated, data))
-                if found is not None:
+                state.found = _look_closer(keyring, name, checkpoints, state, expected, prev, (seq, stated, data))
+                if state.found is not None:
                     break
             prev, expected, lead = stated, seq + 1, f"{stated}\n".encode()
     finally:
         rows.close()  # before any other query on this connection
-    walk.seq, walk.hash = expected - 1, prev
-    if found is not None:
-        walk.problem = _named(session, name, found)
+    state.expected, state.prev = expected, prev
+    return state
+
+
+def _walk(view: audit_snapshot.Snapshot, keyring: Keyring, name: str, start_seq: int, start_hash: str,
+          checkpoints: dict[int, Any], head_seq: int) -> _Walk:
+    state = None
+    if view.shared and head_seq - start_seq >= PARALLEL_FROM:
+        try:
+            state = _in_two_parts(view, keyring, name, start_seq, start_hash, checkpoints, head_seq)
+        except audit_snapshot.StreamFailed:
+            state = None  # a row the database cannot render: the single walk below reads it another way
+    if state is None:
+        rows = audit_repo.hashed_texts(view.session, chain=name, after_seq=start_seq)
+        state = _scan(keyring, name, checkpoints, rows, _Pass(start_seq + 1, start_hash))
+    walk = _Walk(state.expected - 1, state.prev, legacy_upto=state.legacy_upto)
+    if state.found is not None:
+        walk.problem = _named(view.session, name, state.found)
     return walk
 
 
-def _look_closer(keyring: Keyring, name: str, checkpoints: dict[int, Any], walk: _Walk, expected: int, prev: str,
+def _in_two_parts(view: audit_snapshot.Snapshot, keyring: Keyring, name: str, start_seq: int, start_hash: str,
+                  checkpoints: dict[int, Any], head_seq: int) -> _Pass:
+    """Walk the two halves of a long chain at once, on two connections that see the same snapshot (each
+    link can be checked on its own), then join them: the second half's first event must follow the first
+    half's last. The first problem in chain order is the one reported, as a single walk would."""
+    middle = start_seq + (head_seq - start_seq) // 2
+
+    def part(after: int, upto: int | None, state: _Pass, joined_later: bool) -> _Pass:
+        rows = view.stream(chain=name, after_seq=after, upto_seq=upto)
+        return _scan(keyring, name, checkpoints, rows, state, joined_later=joined_later)
+
+    with ThreadPoolExecutor(2, thread_name_prefix="caregate-verify") as pool:
+        first_half = pool.submit(part, start_seq, middle, _Pass(start_seq + 1, start_hash), False)
+        second_half = pool.submit(part, middle, None, _Pass(middle + 1, ""), True)
+        one, two = first_half.result(), second_half.result()
+    if one.found is not None or two.first is None:
+        return one
+    one.found = _look_closer(keyring, name, checkpoints, one, one.expected, one.prev, two.first)
+    if one.found is not None:
+        return one
+    two.legacy_upto = max((s for s in (one.legacy_upto, two.legacy_upto) if s is not None), default=None)
+    return two
+
+
+def _look_closer(keyring: Keyring, name: str, checkpoints: dict[int, Any], walk: _Pass, expected: int, prev: str,
                  row: tuple[Any, Any, bytes]) -> _Found | None:
     """What is wrong with an event the hot loop stopped at, if anything (it may carry a checkpoint, or
     be a format 1 event). Pure Python: the walk's stream is still open."""
@@ -169,12 +228,13 @@ def _named(session: Any, name: str, found: _Found) -> Problem:
     return Problem(kind, message, found.seq, event_id)
 
 
-def verify_head(session: Any, keyring: Keyring, head: AuditChainHead) -> ChainReport:
+def _verify_head(view: audit_snapshot.Snapshot, keyring: Keyring, head: AuditChainHead) -> ChainReport:
+    session = view.session
     start_seq, prev, problem = _start(session, keyring, head)
     checkpoints = {c.seq: c for c in audit_repo.checkpoints(session, chain=head.chain, after_seq=start_seq)}
     walk = _Walk(start_seq, prev, problem)
     if problem is None:
-        walk = _walk(session, keyring, head.chain, start_seq, prev, checkpoints)
+        walk = _walk(view, keyring, head.chain, start_seq, prev, checkpoints, head.seq)
     problem, last_seq, count = walk.problem, walk.seq, walk.seq - start_seq
     if problem is None:
         problem = _head_problem(keyring, head, last_seq, walk.hash, checkpoints)

@@ -105,6 +105,7 @@ _HASHED = {
     "sqlite": "SELECT seq, hash, CAST(coalesce(prev_hash, '') || char(10) || coalesce(body, '') || char(10) || "  # noqa: S608
               f"{_SQLITE_COLUMNS} AS BLOB) FROM audit_events WHERE chain = ? AND seq > ? ORDER BY seq",
 }
+HASHED_RANGE_PG = _HASHED["postgresql"].replace("AND e.seq > %s", "AND e.seq > %s AND e.seq <= %s")
 _RAW = text("SELECT seq, hash, prev_hash, body, " + ", ".join(CHAINED[:-2]) + ", at FROM audit_events "  # noqa: S608
             "WHERE chain = :c AND seq > :a ORDER BY seq")
 STREAM = 2_000  # rows per chunk the driver hands over
