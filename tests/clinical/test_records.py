@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from caregate.store import repo
 from caregate.store.audit import AuditEvent
 from caregate.store.clinical import (
     CareTeamMember,
@@ -79,6 +80,13 @@ def test_revoking_access_and_removing_from_care_team(clinic: Any) -> None:
                                 {"member_id": c.stranger.member_id, "reason": "cover"}), 201)
     assert grant["active"] and grant["until"] is None
     assert c.api.get(c.stranger, f"patients/{patient}").status_code == 200
+    # they are told by email, with a link to a console page that exists (no patient name in it)
+    with c.api.client.app.state.services.unit() as uow:
+        [mail] = [m for m in repo.outbox(uow.session, to_address=c.stranger.email) if m.kind == "patient_access"]
+    link = mail.body.rsplit("Open it in caregate: ", 1)[1].strip()
+    assert link.endswith(f"/o/{c.org_id}/notifications") and patient not in mail.body
+    page = c.api.client.get(link.removeprefix("http://testserver"), headers=c.stranger.headers)
+    assert page.status_code != 404
     listed = c.api.ok(c.api.get(c.administrator, f"patients/{patient}/access"))
     assert [g["id"] for g in listed] == [grant["id"]]
     assert c.api.delete(c.administrator, f"patients/{patient}/access/{grant['id']}").status_code == 204

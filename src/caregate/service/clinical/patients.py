@@ -170,7 +170,8 @@ def grant_access(uow: UnitOfWork, actor: Actor, *, patient_id: str, member_id: s
     common.notify(uow, actor, target, kind="patient_access", title="You were given access to a patient record",
                   body="An administrator gave you access to a patient record"
                        + (f" until {until:%Y-%m-%d %H:%M} UTC." if until else "."),
-                  object_type="patients", object_id=row.id, link=f"/patients/{row.id}")
+                  object_type="patients", object_id=row.id,
+                  link=f"/o/{actor.org_id}/notifications")  # the console has no patient page: where they see it
     uow.record("patients.grant_access", org_id=actor.org_id, actor=actor, object_type="patients", object_id=row.id,
                patient_id=row.id, decision=decision,
                after={"grant_id": grant.id, "member_id": target.id, "until": until.isoformat() if until else None})
