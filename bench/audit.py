@@ -7,7 +7,9 @@ Measured on an SQLite file and on PostgreSQL (a database of its own, created and
   sign, insert, commit); also the same without the chain (a plain insert of the same row through a
   session), and the same row inserted and committed through the bare driver: the machine's floor;
 - append, 8 writers: eight processes (threads would measure the GIL), each with its own connection pool,
-  into one organisation (one chain: its head lock serialises them) and into eight organisations;
+  into one organisation (one chain: its head lock serialises them) and into eight organisations; and
+  the same through the bare driver (the floor for eight writers);
+- latency: eight threads of one process writing at once, as a server's thread pool does (p50, p99, max);
 - append in batches: 100 events per transaction (a list, an import);
 - verify: events per second over a 100,000-event chain (links, checkpoints, signed head, columns).
 """
@@ -37,6 +39,7 @@ from caregate.store.audit import AuditEvent
 from caregate.store.db import Database
 
 TARGET_APPENDS, TARGET_VERIFY = 5_000, 200_000
+LATENCY = "8 threads, ms "
 REQUEST = RequestInfo(ip="203.0.113.7", user_agent="bench/1.0", request_id="bench")
 
 
@@ -113,31 +116,29 @@ def _writer(url: str, workdir: Path, org_id: str, first: int, each: int, start: 
     """One writer process: its own engine and services, warmed up, then `each` transactions."""
     db = Database(url, pool_size=2)
     services = Services(db, Settings(sqlite_path=workdir / "unused.db", audit_checkpoint_every=1000))
-    try:
+
+    def warm_up() -> None:
         _record(services, org_id, first)  # connect, load the key, fill the statement cache
-        start.wait()
-        for i in range(each):
-            _record(services, org_id, first + i)
-        done.wait()
-    except BaseException:
-        start.abort()
-        done.abort()  # the parent stops waiting and reports the failure
-        raise
-    finally:
-        db.dispose()
+
+    _timed(db, start, done, warm_up, lambda: _each(each, lambda i: _record(services, org_id, first + i)))
 
 
 def _driver_writer(url: str, workdir: Path, org_id: str, first: int, each: int, start: Any, done: Any) -> None:
     """One floor writer process: `each` bare-driver insert-and-commits (see `_driver_floor`)."""
-    db = Database(url, pool_size=2)
+    db, chain_name = Database(url, pool_size=2), f"{first // 1_000_000}{org_id}"
+    _timed(db, start, done, lambda: _driver_floor(db, chain_name, 1), lambda: _driver_floor(db, chain_name, each, 1))
+
+
+def _timed(db: Database, start: Any, done: Any, warm_up: Callable[[], Any], work: Callable[[], Any]) -> None:
+    """Warm up, wait for every writer, work, say so; a failure breaks both barriers so the parent stops."""
     try:
-        _driver_floor(db, f"{first // 1_000_000}{org_id}", 1)  # connect first, as the chained writers do
+        warm_up()
         start.wait()
-        _driver_floor(db, f"{first // 1_000_000}{org_id}", each, first=1)
+        work()
         done.wait()
     except BaseException:
         start.abort()
-        done.abort()  # the parent stops waiting and reports the failure
+        done.abort()
         raise
     finally:
         db.dispose()
@@ -168,6 +169,26 @@ def _parallel(url: str, workdir: Path, orgs: list[str], writers: int, each: int,
     return writers * each / elapsed
 
 
+def _thread_latency(services: Services, orgs: list[str], each: int) -> dict[str, float]:
+    """Eight threads of one process writing at once, as a server's thread pool does: how long each
+    audited transaction took, waiting for its turn included (milliseconds)."""
+    took: list[float] = []
+
+    def write(k: int) -> None:
+        for i in range(each):
+            began = time.perf_counter()
+            _record(services, orgs[k % len(orgs)], 5_000_000 + k * 100_000 + i)
+            took.append((time.perf_counter() - began) * 1000)
+
+    threads = [threading.Thread(target=write, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    took.sort()
+    return {"p50": took[len(took) // 2], "p99": took[int(len(took) * 0.99)], "max": took[-1]}
+
+
 def _verify_rate(services: Services, org_id: str, events: int) -> tuple[float, bool]:
     for i in range(events // 1000):
         _record(services, org_id, i, per_unit=1000)
@@ -194,6 +215,8 @@ def measure(url: str, label: str, quick: bool) -> dict[str, float | str | bool]:
         result["chained 1 writer"] = _rate(n, lambda: _each(n, lambda i: _record(services, single, i)))
         result["chained 8 writers, 1 org"] = _parallel(url, workdir, [shared], 8, n // 8)
         result["chained 8 writers, 8 orgs"] = _parallel(url, workdir, eight, 8, n // 8)
+        for name, value in _thread_latency(services, eight, n // 8).items():
+            result[f"{LATENCY}{name}"] = value
         result["chained, 100 per transaction"] = _rate(
             n * 10, lambda: _each(n // 10, lambda i: _record(services, batch, i, per_unit=100)))
         rate, intact = _verify_rate(services, verified, 20_000 if quick else 100_000)
@@ -232,11 +255,15 @@ def _table(results: list[dict[str, float | str | bool]]) -> str:
     names = [str(r["backend"]) for r in results]
     lines = ["| measure (events/s) | " + " | ".join(names) + " | target | " + " | ".join(names) + " |",
              "|---|" + "---:|" * (len(results) + 1) + "---|" * len(results)]
-    for key in (k for k in results[0] if k not in ("backend", "verify intact")):
+    for key in (k for k in results[0] if k not in ("backend", "verify intact") and not k.startswith(LATENCY)):
         target = TARGET_VERIFY if key == "verify" else TARGET_APPENDS if key.startswith("chained") else 0
         verdicts = [_verdict(r, key, target) if target else "" for r in results]
         lines.append(f"| {key} | " + " | ".join(f"{float(r[key]):,.0f}" for r in results)
                      + f" | {f'{target:,}' if target else ''} | " + " | ".join(verdicts) + " |")
+    lines += ["", "| 8 threads in one process, one audited transaction each (ms) | " + " | ".join(names) + " |",
+              "|---|" + "---:|" * len(results)]
+    for part in ("p50", "p99", "max"):
+        lines.append(f"| {part} | " + " | ".join(f"{float(r[LATENCY + part]):.1f}" for r in results) + " |")
     return "\n".join(lines)
 
 

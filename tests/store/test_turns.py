@@ -6,6 +6,8 @@ from __future__ import annotations
 import multiprocessing
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -102,34 +104,9 @@ def test_processes_take_turns_through_the_lock_file(sqlite_db, tmp_path):
     assert _order(sqlite_db) == ["child", "parent"]
 
 
-def test_a_writer_kept_waiting_too_long_is_told_the_database_is_busy(sqlite_db, monkeypatch):
-    monkeypatch.setattr(turns, "WAIT_SECONDS", 0.3)
-    holder_in, release = threading.Event(), threading.Event()
-
-    def holder() -> None:
-        with sqlite_db.transaction(write=True):
-            holder_in.set()
-            release.wait(5)
-
-    thread = threading.Thread(target=holder)
-    thread.start()
-    holder_in.wait(5)
-    try:
-        with pytest.raises(DatabaseBusy, match="more than"):
-            _write(sqlite_db, "late")
-    finally:
-        release.set()
-        thread.join(5)
-    assert _order(sqlite_db) == []  # nothing half-written
-    _write(sqlite_db, "later")  # and the queue works again
-    assert _order(sqlite_db) == ["later"]
-
-
-def test_a_busy_database_is_a_service_error_with_a_retry(tmp_path, monkeypatch):
-    db = Database(f"sqlite:///{tmp_path / 'busy.db'}")
-    migrate.upgrade(db)
-    services = Services(db, Settings(sqlite_path=tmp_path / "unused.db", secret_key="x" * 43, redis_url=""))
-    monkeypatch.setattr(turns, "WAIT_SECONDS", 0.2)
+@contextmanager
+def _held(db: Database) -> Iterator[None]:
+    """Another thread holds a write transaction for the block."""
     holder_in, release = threading.Event(), threading.Event()
 
     def holder() -> None:
@@ -141,11 +118,30 @@ def test_a_busy_database_is_a_service_error_with_a_retry(tmp_path, monkeypatch):
     thread.start()
     holder_in.wait(5)
     try:
-        with pytest.raises(Busy) as raised, services.unit():
+        yield
+    finally:
+        release.set()
+        thread.join(5)
+
+
+def test_a_writer_kept_waiting_too_long_is_told_the_database_is_busy(sqlite_db, monkeypatch):
+    monkeypatch.setattr(turns, "WAIT_SECONDS", 0.3)
+    with _held(sqlite_db), pytest.raises(DatabaseBusy, match="more than"):
+        _write(sqlite_db, "late")
+    assert _order(sqlite_db) == []  # nothing half-written
+    _write(sqlite_db, "later")  # and the queue works again
+    assert _order(sqlite_db) == ["later"]
+
+
+def test_a_busy_database_is_a_service_error_with_a_retry(tmp_path, monkeypatch):
+    db = Database(f"sqlite:///{tmp_path / 'busy.db'}")
+    migrate.upgrade(db)
+    services = Services(db, Settings(sqlite_path=tmp_path / "unused.db", secret_key="x" * 43, redis_url=""))
+    monkeypatch.setattr(turns, "WAIT_SECONDS", 0.2)
+    try:
+        with _held(db), pytest.raises(Busy) as raised, services.unit():
             pass
         assert raised.value.retry_after >= 1
         assert "nothing was changed" in raised.value.detail
     finally:
-        release.set()
-        thread.join(5)
         db.dispose()
