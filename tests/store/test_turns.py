@@ -145,3 +145,22 @@ def test_a_busy_database_is_a_service_error_with_a_retry(tmp_path, monkeypatch):
         assert "nothing was changed" in raised.value.detail
     finally:
         db.dispose()
+
+
+def test_the_api_answers_503_busy_with_a_retry_when_the_database_stays_locked(tmp_path, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from caregate.api.app import create_app
+
+    db = Database(f"sqlite:///{tmp_path / 'busy-api.db'}")
+    migrate.upgrade(db)
+    services = Services(db, Settings(sqlite_path=tmp_path / "unused.db", secret_key="x" * 43, redis_url="",
+                                     login_failure_floor_ms=0))
+    monkeypatch.setattr(turns, "WAIT_SECONDS", 0.2)
+    try:
+        with TestClient(create_app(services), raise_server_exceptions=False) as client, _held(db):
+            r = client.post("/v1/auth/login", json={"email": "nobody@example.org", "password": "wrong password"})
+        assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json"
+        assert r.headers["retry-after"] == "1" and r.json()["type"] == "urn:caregate:problem:busy"
+    finally:
+        db.dispose()
