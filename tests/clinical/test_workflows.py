@@ -3,9 +3,13 @@ and bad input, which is refused with a problem a person can act on, writing noth
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from sqlalchemy import select
+
+from caregate.store.audit import AuditEvent
 
 T9, T930, T10 = "2026-12-01T09:00:00Z", "2026-12-01T09:30:00Z", "2026-12-01T10:00:00Z"
 
@@ -69,6 +73,17 @@ def test_billing_flow_and_separation_of_duties(clinic: Any, world: Any) -> None:
     c.api.ok(c.api.post(other_biller, f"refunds/{refund['id']}/approve"))
     assert c.api.post(other_biller, f"refunds/{refund['id']}/process").status_code == 403
     assert c.api.ok(c.api.post(c.billing, f"refunds/{refund['id']}/process"))["status"] == "processed"
+    assert c.api.post(c.owner, f"refunds/{refund['id']}/process").json()["detail"].endswith("this one is processed")
+    # each step is in the audit trail: who moved what, to which status, on which role or grant
+    with world.services.unit() as uow:
+        steps = [(e.action, e.actor_member_id, json.loads(e.body)["after"]) for e in uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.chain == c.org_id, AuditEvent.object_id.in_(
+                [charge["id"], payment["id"], refund["id"]]), AuditEvent.action.notlike("%.create"),
+                AuditEvent.outcome == "allowed").order_by(AuditEvent.seq))]
+    assert steps == [("charges.approve", other_biller.member_id, {"status": "approved"}),
+                     ("payments.process", c.manager.member_id, {"status": "processed"}),
+                     ("refunds.approve", other_biller.member_id, {"status": "approved"}),
+                     ("refunds.process", c.billing.member_id, {"status": "processed"})]
     # the clinic's money is not the clinicians' or the front desk's
     for who in (c.clinician, c.front_desk, c.inventory):
         assert c.api.get(who, f"invoices/{invoice['id']}").status_code == 403

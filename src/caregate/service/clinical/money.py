@@ -56,6 +56,20 @@ def _audit(uow: UnitOfWork, actor: Actor, kind_name: str, action: str, row: Any,
                patient_id=row.patient_id, decision=decision, **fields)
 
 
+def _advance(uow: UnitOfWork, actor: Actor, kind_name: str, object_id: str, action: Action, *, needs: str,
+             becomes: str, by: str, at: str, refusal: str) -> Any:
+    """Move a charge, payment or refund one step on (approve, process), if the engine lets this member and
+    the object is at the step before (`refusal` names its status otherwise); who and when are kept."""
+    row, decision = _acted(uow, actor, kind_name, object_id, action)
+    if row.status != needs:
+        raise Conflict(refusal.format(status=row.status))
+    row.status = becomes
+    setattr(row, by, actor.member_id)
+    setattr(row, at, uow.now)
+    _audit(uow, actor, kind_name, str(action), row, decision, after={"status": becomes})
+    return row
+
+
 def create_invoice(uow: UnitOfWork, actor: Actor, *, amount_cents: int, patient_id: str | None = None,
                    location_id: str | None = None, currency: str = "USD") -> v.InvoiceView:
     common.patient(uow, actor, patient_id)
@@ -102,11 +116,8 @@ def create_charge(uow: UnitOfWork, actor: Actor, *, description: str, amount_cen
 
 
 def approve_charge(uow: UnitOfWork, actor: Actor, *, charge_id: str) -> v.ChargeView:
-    row, decision = _acted(uow, actor, "charges", charge_id, Action.APPROVE)
-    if row.status != "pending":
-        raise Conflict(f"the charge is already {row.status}")
-    row.status, row.approved_by, row.approved_at = "approved", actor.member_id, uow.now
-    _audit(uow, actor, "charges", "approve", row, decision, after={"status": "approved"})
+    row = _advance(uow, actor, "charges", charge_id, Action.APPROVE, needs="pending", becomes="approved",
+                   by="approved_by", at="approved_at", refusal="the charge is already {status}")
     return charge_view(row, Facts())
 
 
@@ -126,11 +137,8 @@ def create_payment(uow: UnitOfWork, actor: Actor, *, amount_cents: int, method: 
 
 
 def process_payment(uow: UnitOfWork, actor: Actor, *, payment_id: str) -> v.PaymentView:
-    row, decision = _acted(uow, actor, "payments", payment_id, Action.PROCESS)
-    if row.status != "pending":
-        raise Conflict(f"the payment is already {row.status}")
-    row.status, row.processed_by, row.processed_at = "processed", actor.member_id, uow.now
-    _audit(uow, actor, "payments", "process", row, decision, after={"status": "processed"})
+    row = _advance(uow, actor, "payments", payment_id, Action.PROCESS, needs="pending", becomes="processed",
+                   by="processed_by", at="processed_at", refusal="the payment is already {status}")
     return payment_view(row, Facts())
 
 
@@ -152,18 +160,13 @@ def request_refund(uow: UnitOfWork, actor: Actor, *, amount_cents: int, reason: 
 
 
 def approve_refund(uow: UnitOfWork, actor: Actor, *, refund_id: str) -> v.RefundView:
-    row, decision = _acted(uow, actor, "refunds", refund_id, Action.APPROVE)
-    if row.status != "requested":
-        raise Conflict(f"the refund is already {row.status}")
-    row.status, row.approved_by, row.updated_at = "approved", actor.member_id, uow.now
-    _audit(uow, actor, "refunds", "approve", row, decision, after={"status": "approved"})
+    row = _advance(uow, actor, "refunds", refund_id, Action.APPROVE, needs="requested", becomes="approved",
+                   by="approved_by", at="updated_at", refusal="the refund is already {status}")
     return refund_view(row, Facts())
 
 
 def process_refund(uow: UnitOfWork, actor: Actor, *, refund_id: str) -> v.RefundView:
-    row, decision = _acted(uow, actor, "refunds", refund_id, Action.PROCESS)
-    if row.status != "approved":
-        raise Conflict(f"a refund is processed once approved; this one is {row.status}")
-    row.status, row.processed_by, row.updated_at = "processed", actor.member_id, uow.now
-    _audit(uow, actor, "refunds", "process", row, decision, after={"status": "processed"})
+    row = _advance(uow, actor, "refunds", refund_id, Action.PROCESS, needs="approved", becomes="processed",
+                   by="processed_by", at="updated_at",
+                   refusal="a refund is processed once approved; this one is {status}")
     return refund_view(row, Facts())
