@@ -211,3 +211,21 @@ def test_delete_is_refused_with_the_reason(console, world):
     dialog.get_by_role("button", name="Close").click()
     expect(row(console, clara.email)).to_contain_text("Active")
     assert not console.errors, console.errors
+
+
+def test_a_long_name_keeps_the_top_bar_on_one_line(console, world, services):
+    """An Owner sees every section; a long display name and organisation name are cut short on screen
+    (whole in the menu and for screen readers) rather than pushing the top bar onto a second line."""
+    org_id, owner = world.org("The Northern Harbour Community Physiotherapy and Sports Injury Clinic")
+    with services.unit() as uow:
+        user = repo.user_by_email(uow.session, email=owner.email)
+        assert user is not None
+        user.name = "Dr Maximiliana Alexandrina Featherstonehaugh-Cholmondeley"
+    world.org("A second organisation", owner=owner.email)  # the organisation switcher, not a plain name
+    console.sign_in(owner.email, PASSWORD)
+    page = console.page
+    page.goto(console.base + f"/o/{org_id}/team")
+    console.screenshot("long-names")
+    brand, menu = page.locator(".brand").bounding_box(), page.locator(".user-menu summary").bounding_box()
+    assert brand and menu and abs(menu["y"] - brand["y"]) < brand["height"], "the top bar wrapped"
+    expect(page.locator(".user-menu summary")).to_contain_text("Featherstonehaugh-Cholmondeley")
