@@ -6,7 +6,7 @@
      │    ├── StepRequired            logged in, but a step is owed first (2FA, enrolment, new password)
      │    └── ReauthenticationRequired  a sensitive operation needs a fresh password or 2FA
      ├── TooManyRequests      over a rate limit; carries when to retry
- ├── Busy                 the database stayed locked by another writer; carries when to retry
+     ├── Busy                 the database stayed locked by another writer; carries when to retry
      ├── Forbidden            the engine said no; carries the Decision and its reasons
      ├── Invalid              input that breaks a rule; carries every problem found
      ├── Conflict             the request clashes with the current state (last owner, duplicates ...)

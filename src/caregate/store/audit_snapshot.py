@@ -22,8 +22,6 @@ from sqlalchemy.orm import Session
 from caregate.store import audit_repo
 
 _SNAPSHOT_ID = re.compile(r"^[0-9A-F]+-[0-9A-F]+(-[0-9]+)?$")
-_RANGE = audit_repo.HASHED_RANGE_PG
-STREAM = audit_repo.STREAM
 
 
 class StreamFailed(Exception):
@@ -59,7 +57,7 @@ class Snapshot:
                 cursor.execute(f"SET TRANSACTION SNAPSHOT '{self._id}'")
                 cursor.execute("SET LOCAL enable_sort = off")  # in index order, rows flow while Python hashes
                 upto = (1 << 63) - 1 if upto_seq is None else upto_seq
-                yield from cursor.stream(_RANGE, (chain, after_seq, upto), size=STREAM)
+                yield from cursor.stream(audit_repo.HASHED_RANGE_PG, (chain, after_seq, upto), size=audit_repo.STREAM)
             except errors as exc:
                 raise StreamFailed(str(exc)) from exc
             finally:

@@ -2,11 +2,11 @@
 
 SQLite lets one writer in at a time; a second `BEGIN IMMEDIATE` waits in the busy handler, which
 sleeps 1, 2, 5, 10 ... 100 ms between attempts. Under a handful of concurrent requests that sleep, not
-the work, sets the pace: measured with eight threads writing audited transactions, p99 went to 86 ms
-and the worst wait to 0.8 s for 0.5 ms of work each. So a write transaction first takes its turn:
-threads of this process queue on a lock, which hands over the moment it is released; processes
-(the server and a `caregate` command run from cron) take a lock file beside the database, asked for
-every fraction of a millisecond. SQLite's own locking still guards the file against other programs.
+the work, sets the pace: measured with eight threads writing audited transactions, p99 went to 105 ms
+and the worst wait to 0.6-0.8 s for 0.5 ms of work each (docs/benchmarks.md). So a write transaction
+first takes its turn: threads of this process queue on a lock, which hands over the moment it is
+released; processes (the server and a `caregate` command run from cron) take a lock file beside the
+database, asked for every fraction of a millisecond. SQLite's own locking still guards the file against other programs.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class _Queue:
     def acquire(self, timeout: float) -> bool:
         me = threading.get_ident()
         with self._mutex:
-            if self._owner in (None, me) and (self._owner == me or not self._waiting):
+            if self._owner == me or (self._owner is None and not self._waiting):
                 self._owner, self._depth = me, self._depth + 1
                 return True
             baton = threading.Lock()
