@@ -87,3 +87,28 @@ def test_share_a_session_and_open_it_as_the_colleague(console_factory: Any, worl
     colleague.screenshot("session-access-removed")
     colleague.errors.remove(NOT_FOUND)
     assert not owner.errors + colleague.errors, owner.errors + colleague.errors
+
+
+def test_the_share_search_answers_typing_that_starts_as_the_dialog_appears(console_factory: Any, world: Any) -> None:
+    """htmx wires a swapped-in form when it settles; typed before then, the search was lost (a CI flake).
+
+    The console settles at once, so a keystroke in the same moment as the dialog opens is heard.
+    """
+    org_id, _ = world.org("Harbour Health")
+    team = world.team(org_id, "Clinicians North")
+    carol = world.member(org_id, "carol@example.org", teams=(team,))
+    world.member(org_id, "colin@example.org")
+    world.session(org_id, carol.member_id, team=team)
+
+    owner = console_factory()
+    owner.sign_in(carol.email, PASSWORD)
+    page = owner.page
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Sessions").click()
+    page.get_by_role("link", name="Consultation").click()
+    page.evaluate("""() => document.addEventListener("htmx:afterSwap", () => setTimeout(() => {
+        const q = document.getElementById("share-q");
+        if (q && !q.value) { q.value = "nobody-matches-this"; q.dispatchEvent(new Event("input", {bubbles: true})); }
+    }, 0))""")
+    page.get_by_role("link", name="Share").click()
+    expect(page.locator("dialog#dialog #share-targets")).to_contain_text("Nobody you can share with matches")
+    assert not owner.errors, owner.errors
