@@ -39,6 +39,7 @@ from caregate.engine import (
     compile_index,
     decide,
 )
+from caregate.engine.catalog import PATIENT_ACCESS_PERMITS
 
 F, A = Feature, Action
 
@@ -139,6 +140,8 @@ def _situations() -> dict[str, dict[str, Any]]:
             "subscription": {"kind": F.SUBSCRIPTION},
             "seats": {"kind": F.SEATS},
             "audit_log": {"kind": F.AUDIT},
+            # a colleague's emergency access, to be reviewed (part of the audit log)
+            "colleague_break_glass": {"kind": F.AUDIT, "owner": COLLEAGUE, "attrs": {"requested_by": COLLEAGUE}},
             "analytics": {"kind": F.ANALYTICS},
             "roles": {"kind": F.ROLES},
             "team": {"kind": F.TEAMS, "id": MY_TEAM, "teams": (MY_TEAM,)},
@@ -157,7 +160,7 @@ SITUATIONS: Mapping[str, Mapping[str, Any]] = _situations()
 
 _GRANT_PERMITS = {
     GrantKind.PATIENT_ACCESS: frozenset({(F.PATIENTS, A.READ)}),
-    GrantKind.BREAK_GLASS: frozenset({(F.PATIENTS, A.READ), (F.NOTES, A.READ)}),
+    GrantKind.BREAK_GLASS: PATIENT_ACCESS_PERMITS,  # what the service gives: read the patient and the records
     GrantKind.TEMPORARY: frozenset({(F.PATIENTS, A.READ)}),
     GrantKind.DELEGATION: frozenset({(F.TIME_TRACKING, A.APPROVE)}),
 }

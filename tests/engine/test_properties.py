@@ -46,7 +46,7 @@ from caregate.engine import (
     decide,
     validate_role,
 )
-from caregate.engine.catalog import STORED_ATTRIBUTES
+from caregate.engine.catalog import PATIENT_ACCESS_PERMITS, STORED_ATTRIBUTES
 from caregate.engine.conditions import AttrCompare, IpIn, MfaWithin, Op, TimeWindow
 from caregate.engine.roles import resolve_role
 
@@ -452,13 +452,32 @@ def test_shares_never_reach_a_template_manager_only_member(data: st.DataObject) 
 @SETTINGS
 @given(st.data())
 def test_nobody_approves_their_own_request(data: st.DataObject) -> None:
+    """Nor reviews their own emergency access (a declaration on the audit log, requested by its member)."""
     subject, _ = data.draw(members(status=MemberStatus.ACTIVE))
-    feature = data.draw(st.sampled_from([Feature.REFUNDS, Feature.CHARGES, Feature.TIME_TRACKING]))
+    feature, action = data.draw(st.sampled_from([(Feature.REFUNDS, Action.APPROVE), (Feature.CHARGES, Action.APPROVE),
+                                                 (Feature.TIME_TRACKING, Action.APPROVE),
+                                                 (Feature.AUDIT, Action.REVIEW)]))
     resource = data.draw(resources(org=subject.org_id, feature=feature))
     resource = replace(resource, attrs={**resource.attrs, "requested_by": subject.member_id})
-    decision = decide(subject, Action.APPROVE, resource, data.draw(contexts))
+    decision = decide(subject, action, resource, data.draw(contexts))
     assert not decision.allowed
     assert decision.reasons[0].code == "forbid:separation-of-duties"
+
+
+@SETTINGS
+@given(st.data())
+def test_break_glass_only_ever_adds_reading(data: st.DataObject) -> None:
+    """Emergency access (the service's permits) changes no decision but a read, whatever the roles."""
+    subject, _, resource = same_org_case(data.draw)
+    action = data.draw(actions_for(resource, subject.member_id))
+    glass = Grant(GrantKind.BREAK_GLASS, "bgl-1", PATIENT_ACCESS_PERMITS,
+                  until=NOW + timedelta(hours=data.draw(st.integers(-2, 4))))
+    context = data.draw(contexts)
+    before = decide(subject, action, resource, context)
+    after = decide(subject, action, replace(resource, grants={**resource.grants, subject.member_id: (
+        *resource.grants.get(subject.member_id, ()), glass)}), context)
+    if action is not Action.READ:
+        assert after.allowed == before.allowed, (action, before.message, after.message)
 
 
 @SETTINGS

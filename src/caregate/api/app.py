@@ -14,6 +14,7 @@ from caregate.api.routers import (
     audit,
     auth,
     checks,
+    emergency,
     identity,
     lookup,
     members,
@@ -52,7 +53,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     problems.install(app)
     for module in (identity, auth, orgs, members, roles, structure, security, checks, sessions, patients, practice,
-                   money, operations, lookup, audit):
+                   money, operations, lookup, audit, emergency):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")

@@ -95,12 +95,18 @@ class OrgDeleteIn(Body):
     confirm_name: Name
 
 
+class EmergencyAccessPatchIn(Body):
+    enabled: bool | None = None
+    max_hours: Annotated[int, Field(ge=1, le=72)] | None = None
+
+
 class SettingsPatchIn(Body):
     session_visibility: bool | None = None
     visibility_roles: Annotated[list[Annotated[str, StringConstraints(max_length=40)]],
                                 Field(max_length=20)] | None = None
     billing_policy: Annotated[str, StringConstraints(max_length=40)] | None = None
     template_manager_enabled: bool | None = None
+    emergency_access: EmergencyAccessPatchIn | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude_none=True)

@@ -27,7 +27,7 @@ F, A, S = Feature, Action, Scope
 
 FEATURE_ACTIONS: Mapping[Feature, frozenset[Action]] = MappingProxyType(
     {
-        F.PATIENTS: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE, A.EXPORT, A.ASSIGN, A.SHARE}),
+        F.PATIENTS: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE, A.EXPORT, A.ASSIGN, A.SHARE, A.BREAK_GLASS}),
         F.SESSIONS: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE, A.EXPORT, A.SHARE, A.RECORD}),
         F.NOTES: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE, A.COPY, A.EXPORT}),
         F.TRANSCRIPTS: frozenset({A.READ, A.EDIT, A.DELETE, A.EXPORT}),
@@ -58,7 +58,7 @@ FEATURE_ACTIONS: Mapping[Feature, frozenset[Action]] = MappingProxyType(
         F.SETTINGS: frozenset({A.READ, A.EDIT}),
         F.SUBSCRIPTION: frozenset({A.READ, A.EDIT}),
         F.SEATS: frozenset({A.READ}),
-        F.AUDIT: frozenset({A.READ, A.EXPORT}),
+        F.AUDIT: frozenset({A.READ, A.EXPORT, A.REVIEW}),
         F.API_KEYS: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE}),
         F.ORGANISATION: frozenset({A.READ, A.EDIT, A.DELETE}),
         F.DECISIONS: frozenset({A.CHECK}),
@@ -138,6 +138,8 @@ def _own_clinical_work() -> list[Permission]:
         *grant(F.PATIENTS, [A.READ, A.CREATE, A.EDIT, A.EXPORT], S.ASSIGNED),
         *grant(F.APPOINTMENTS, [A.READ, A.CREATE, A.EDIT, A.CANCEL, A.CHECK_IN], S.OWN),
         *grant(F.MESSAGES, [A.READ, A.CREATE], S.ASSIGNED),
+        # declare an emergency: time-limited, reviewed read access to a patient outside their care
+        *grant(F.PATIENTS, [A.BREAK_GLASS], S.ORG),
         *grant(F.TEMPLATES, [A.READ], S.OWN),
         *grant(F.TEMPLATES, [A.CREATE, A.EDIT, A.DELETE], S.OWN, PERSONAL),  # never a team template
         *grant(F.TEMPLATES, [A.READ], S.TEAM, NOT_PERSONAL),
@@ -156,7 +158,7 @@ def _administration() -> list[Permission]:
         *grant(F.ORGANISATION, [A.EDIT], S.ORG),
         *grant(F.SUBSCRIPTION, [A.READ, A.EDIT], S.ORG),
         *grant(F.SEATS, [A.READ], S.ORG),
-        *grant(F.AUDIT, [A.READ, A.EXPORT], S.ORG),
+        *grant(F.AUDIT, [A.READ, A.EXPORT, A.REVIEW], S.ORG),  # review: break-glass afterwards
         *grant(F.API_KEYS, sorted(FEATURE_ACTIONS[F.API_KEYS]), S.ORG),
         *grant(F.DECISIONS, [A.CHECK], S.ORG),
         *grant(F.ROOMS, sorted(FEATURE_ACTIONS[F.ROOMS]), S.ORG),

@@ -33,7 +33,9 @@ from caregate.engine.roles import Key
 _ACTIVE = MemberStatus.ACTIVE
 _ORG, _OWN, _ASSIGNED, _TEAM, _LOCATION = Scope.ORG, Scope.OWN, Scope.ASSIGNED, Scope.TEAM, Scope.LOCATION
 _SHARE = GrantKind.SHARE
-_GATED_GRANTS = frozenset({GrantKind.SHARE, GrantKind.PATIENT_ACCESS})
+_GATED_GRANTS = frozenset({GrantKind.SHARE, GrantKind.PATIENT_ACCESS, GrantKind.BREAK_GLASS})
+# access to one patient, given by an administrator or taken in an emergency: the same reach, the same fields
+_PATIENT_GRANTS = frozenset({GrantKind.PATIENT_ACCESS, GrantKind.BREAK_GLASS})
 
 _STATUS_DENIALS = {
     status: deny(f"status:{status}", text, ReasonKind.STATUS)
@@ -62,13 +64,14 @@ def grant_reaches(kind: GrantKind, feature: Feature, features: frozenset[Feature
     """Whether a grant of this kind can reach a member whose roles cover `features`, for `feature`.
 
     Shares never reach a member whose roles give no clinical sessions (a Template Manager). Explicit
-    patient access reaches the patient only for members whose roles read patients at all, and the
-    patient's clinical records only for members whose roles give clinical sessions: a grant widens
-    the reach of a role, it does not turn Front Desk or Call Center into readers of medical records.
+    patient access, and break-glass access (explicit access taken in an emergency), reach the patient
+    only for members whose roles read patients at all, and the patient's clinical records only for
+    members whose roles give clinical sessions: a grant widens the reach of a role, it does not turn
+    Front Desk or Call Center into readers of medical records.
     """
     if kind is GrantKind.SHARE:
         return Feature.SESSIONS in features
-    if kind is GrantKind.PATIENT_ACCESS:
+    if kind in _PATIENT_GRANTS:
         return (Feature.SESSIONS if feature in CLINICAL_FEATURES else feature) in features
     return True
 
@@ -78,7 +81,7 @@ def _grant_decision(subject: Subject, mine: tuple[Grant, ...], key: Key, context
         if key in g.permits and (g.until is None or context.now < g.until):
             if g.kind in _GATED_GRANTS and not grant_reaches(g.kind, key[0], subject.index.features):
                 continue
-            if g.kind is GrantKind.PATIENT_ACCESS:
+            if g.kind in _PATIENT_GRANTS:
                 return _as_their_own(subject, key, g.decision)
             return g.decision
     return None

@@ -254,7 +254,7 @@ def evaluate(pred: Predicate, resource: Resource, context: Context) -> bool:  # 
             if pred.key in g.permits and (g.until is None or context.now < g.until):
                 if g.kind is GrantKind.SHARE and not pred.shares_allowed:
                     continue
-                if g.kind is GrantKind.PATIENT_ACCESS and not pred.patient_access_allowed:
+                if g.kind in (GrantKind.PATIENT_ACCESS, GrantKind.BREAK_GLASS) and not pred.patient_access_allowed:
                     continue
                 return True
         return False

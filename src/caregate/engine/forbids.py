@@ -152,6 +152,7 @@ FORBIDS: Mapping[Key, tuple[Forbid, ...]] = MappingProxyType(
         (F.MEMBERS, A.RESTORE): (rank_of_target,),
         **{(f, A.APPROVE): (not_own_request,) for f in (F.REFUNDS, F.CHARGES, F.TIME_TRACKING)},
         (F.REFUNDS, A.PROCESS): (not_own_approval,),
+        (F.AUDIT, A.REVIEW): (not_own_request,),  # nobody reviews their own emergency access
         (F.SESSIONS, A.CREATE): (owner_needs_standard_seat,),
         (F.APPOINTMENTS, A.CREATE): (owner_needs_standard_seat,),
         (F.PATIENTS, A.ASSIGN): (owner_needs_standard_seat,),

@@ -93,6 +93,8 @@ class Action(StrEnum):
     RESTORE = "restore"
     UNLOCK = "unlock"
     CHECK = "check"
+    BREAK_GLASS = "break_glass"
+    REVIEW = "review"
 
 
 class Scope(StrEnum):

@@ -25,7 +25,7 @@ from caregate.store.ids import new_id
 
 FAILED = ("auth.login_failed", "auth.mfa_failed")
 LOCKOUT = "auth.lockout"
-BREAK_GLASS = "break_glass."
+BREAK_GLASS = "break_glass.declare"  # taking emergency access; its review, end and reads alert nothing
 
 
 @dataclass
@@ -90,9 +90,13 @@ def _bulk_access(uow: UnitOfWork, org_id: str, s: AuditSettings, entries: list[E
 def _other_rules(org_id: str, s: AuditSettings, entries: list[Entry]) -> Iterable[Raised]:
     for e in entries:
         r = e.record
-        if r.action.startswith(BREAK_GLASS):
-            yield Raised("break_glass", "critical", f"emergency access: {r.action} by {r.actor_member_id}",
-                         f"event:{e.id}", timedelta(0), e, {"purpose": r.purpose, "patient_id": r.patient_id})
+        if r.action == BREAK_GLASS:
+            after = r.after or {}
+            yield Raised("break_glass", "critical",
+                         f"emergency access declared by member {r.actor_member_id} on patient {r.patient_id}"
+                         + (f" until {after['until']}" if after.get("until") else ""),
+                         f"event:{e.id}", timedelta(0), e,
+                         {"purpose": r.purpose, "patient_id": r.patient_id, "access_id": after.get("access_id")})
         elif (s.off_hours_alerts and r.outcome == "allowed" and r.actor_member_id
               and (patients_of(e) or r.action == "auth.login") and _off_hours(s, r.at)):
             local = r.at.astimezone(s.zone)
@@ -124,8 +128,7 @@ def evaluate(uow: UnitOfWork, entries: Sequence[Entry]) -> list[str]:
 
 def _may_alert(e: Entry) -> bool:
     action = e.record.action
-    return action in FAILED or action == LOCKOUT or action.startswith(BREAK_GLASS) or action == "auth.login" \
-        or bool(patients_of(e))
+    return action in FAILED or action in (LOCKOUT, BREAK_GLASS, "auth.login") or bool(patients_of(e))
 
 
 def _store(uow: UnitOfWork, org_id: str, settings: AuditSettings, alert: Raised) -> str:

@@ -53,6 +53,7 @@ class Caller:
 
 
 CLI = Caller(token=None, request=RequestInfo(channel="cli"))
+_BREAK_GLASS_GRANT = "grant:break_glass:"  # the reason code of a decision made through emergency access
 
 
 class Services:
@@ -184,6 +185,8 @@ class UnitOfWork:
             decision = self._allowed
         reasons = tuple({"kind": str(r.kind), "code": r.code, "message": r.message}
                         for r in (decision.reasons if decision is not None else ()))  # a denial is falsy
+        if "purpose" not in fields and any(r["code"].startswith(_BREAK_GLASS_GRANT) for r in reasons):
+            fields = {**fields, "purpose": "break_glass"}  # done through emergency access: its review finds it
         who = {"actor_user_id": getattr(actor, "user_id", None), "actor_member_id": getattr(actor, "member_id", None),
                "on_behalf_of": getattr(actor, "on_behalf_of", None)}
         return log.Record(

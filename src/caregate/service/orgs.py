@@ -26,6 +26,15 @@ TRIAL_DAYS = 30
 TERM_DAYS = 365
 
 
+class EmergencyAccess(BaseModel):
+    """Break-glass: whether members whose roles allow it may take emergency access, and for how long at most."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    max_hours: int = Field(default=4, ge=1, le=72)
+
+
 class OrgSettings(BaseModel):
     """An organisation's settings; each feature keeps its own part."""
 
@@ -36,6 +45,7 @@ class OrgSettings(BaseModel):
     billing_policy: BillingPolicy = BillingPolicy.OWNERS_AND_ADMINISTRATORS
     template_manager_enabled: bool = True
     security: SecurityPolicy = Field(default_factory=SecurityPolicy)
+    emergency_access: EmergencyAccess = Field(default_factory=EmergencyAccess)
 
 
 def view(org: Organisation, now: datetime, member: Membership | None = None,
@@ -133,7 +143,10 @@ def update_settings(uow: UnitOfWork, actor: Actor, *, changes: dict[str, Any]) -
     org = _org(uow, actor, lock=True)
     before = settings_of(org)
     try:
-        after = OrgSettings.model_validate({**before.model_dump(mode="json"), **changes})
+        current = before.model_dump(mode="json")
+        merged = {k: {**current[k], **v} if isinstance(v, dict) and isinstance(current.get(k), dict) else v
+                  for k, v in changes.items()}  # a part given in part keeps the rest of that part
+        after = OrgSettings.model_validate({**current, **merged})
     except ValidationError as exc:
         raise Invalid("settings are not valid", [f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
                                                   for e in exc.errors()]) from None

@@ -86,8 +86,8 @@ def share_grants(shares: Iterable[SessionShare]) -> dict[str, tuple[Grant, ...]]
 def access_grants(rows: Iterable[PatientAccess]) -> dict[str, tuple[Grant, ...]]:
     out: dict[str, tuple[Grant, ...]] = {}
     for row in rows:
-        grant = Grant(GrantKind.PATIENT_ACCESS, row.id, PATIENT_ACCESS_PERMITS, until=row.until,
-                      granted_by=row.granted_by)
+        kind = GrantKind.BREAK_GLASS if row.kind == "break_glass" else GrantKind.PATIENT_ACCESS
+        grant = Grant(kind, row.id, PATIENT_ACCESS_PERMITS, until=row.until, granted_by=row.granted_by)
         out[row.membership_id] = (*out.get(row.membership_id, ()), grant)
     return out
 

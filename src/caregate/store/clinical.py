@@ -55,20 +55,30 @@ class CareTeamMember(Base):
 
 
 class PatientAccess(Base):
-    """Explicit access to one patient given to one member, perhaps until a date."""
+    """Access to one patient for one member, perhaps until a date: given by an administrator
+    (`explicit`), or taken by the member in an emergency (`break_glass`, always time-limited and
+    reviewed afterwards by someone else: the review's outcome, who and when are kept on the row)."""
 
     __tablename__ = "patient_access"
     __table_args__ = (Index("ix_patient_access_member", "membership_id", "patient_id"),
-                      Index("ix_patient_access_patient", "patient_id"))
+                      Index("ix_patient_access_patient", "patient_id"),
+                      Index("ix_patient_access_org_kind", "org_id", "kind", "id"))
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     org_id: Mapped[str] = mapped_column(ForeignKey(ORG_FK, ondelete="CASCADE"))
     patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
     membership_id: Mapped[str] = mapped_column(ForeignKey(MEMBER_FK, ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(20), default="explicit", server_default="explicit")
     until: Mapped[datetime | None]
     reason: Mapped[str] = mapped_column(String(500), default="")
     granted_by: Mapped[str | None] = mapped_column(ID)
     created_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]  # ended before `until`, by the member or a reviewer
+    ended_by: Mapped[str | None] = mapped_column(ID)
+    review_outcome: Mapped[str | None] = mapped_column(String(20))  # appropriate / inappropriate
+    reviewed_by: Mapped[str | None] = mapped_column(ID)
+    reviewed_at: Mapped[datetime | None]
+    review_note: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
 
 # --- clinical sessions and their parts -------------------------------------------------------------

@@ -98,6 +98,27 @@ def patient_access(s: Session, *, patient_ids: Iterable[str]) -> dict[str, list[
     return _grouped(s.scalars(stmt), "patient_id")
 
 
+def emergency_access(s: Session, *, org_id: str, member_id: str | None, status: str | None, now: datetime,
+                     before_id: str | None, limit: int) -> tuple[list[PatientAccess], int]:
+    """Break-glass access of an organisation (or of one member), newest first, and how many match.
+
+    `status`: `active` (until still ahead), `awaiting_review` (over, not reviewed) or `reviewed`."""
+    where = [PatientAccess.org_id == org_id, PatientAccess.kind == "break_glass"]
+    if member_id is not None:
+        where.append(PatientAccess.membership_id == member_id)
+    if status == "active":
+        where.append(PatientAccess.until > now)
+    elif status == "awaiting_review":
+        where += [PatientAccess.until <= now, PatientAccess.review_outcome.is_(None)]
+    elif status == "reviewed":
+        where.append(PatientAccess.review_outcome.is_not(None))
+    total = s.scalar(select(func.count()).select_from(PatientAccess).where(*where)) or 0
+    if before_id is not None:
+        where.append(PatientAccess.id < before_id)
+    rows = s.scalars(select(PatientAccess).where(*where).order_by(PatientAccess.id.desc()).limit(limit))
+    return list(rows), total
+
+
 def template_teams(s: Session, *, template_ids: Sequence[str]) -> dict[str, set[str]]:
     out: dict[str, set[str]] = defaultdict(set)
     if template_ids:

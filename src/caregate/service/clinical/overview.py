@@ -19,6 +19,7 @@ from caregate.service.authz import check
 from caregate.service.clinical import parts, reading, sharing
 from caregate.service.clinical import views as v
 from caregate.service.clinical.kinds import patient_facts, patient_resource, session_resource
+from caregate.service.clinical.views import Person
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Forbidden, NotFound
 from caregate.service.views import View
@@ -27,11 +28,6 @@ from caregate.store.clinical import Patient
 from caregate.store.filters import compile_predicate
 
 PAGE_SIZE = 50
-
-
-class Person(View):
-    name: str
-    email: str
 
 
 class SessionRow(View):

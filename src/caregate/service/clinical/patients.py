@@ -147,8 +147,8 @@ def set_care_team(uow: UnitOfWork, actor: Actor, *, patient_id: str, member_id: 
 # --- explicit patient access -----------------------------------------------------------------------
 
 def _access_view(row: PatientAccess, now: datetime) -> v.PatientAccessView:
-    return v.PatientAccessView(id=row.id, patient_id=row.patient_id, member_id=row.membership_id, until=row.until,
-                               active=row.until is None or now < row.until, reason=row.reason,
+    return v.PatientAccessView(id=row.id, patient_id=row.patient_id, member_id=row.membership_id, kind=row.kind,
+                               until=row.until, active=row.until is None or now < row.until, reason=row.reason,
                                granted_by=row.granted_by, created_at=row.created_at)
 
 
@@ -162,6 +162,7 @@ def grant_access(uow: UnitOfWork, actor: Actor, *, patient_id: str, member_id: s
         raise Invalid(f"member {target.id} cannot be given patient access: their roles give no access to patients "
                       "(a Template Manager, Inventory or Call Center role never reads patient records)")
     grant = PatientAccess(id=new_id("pac"), org_id=actor.org_id, patient_id=row.id, membership_id=target.id,
+                          kind="explicit",
                           until=common.future(until, uow.now, "until"),
                           reason=common.text(reason, limit=500, what="reason"), granted_by=actor.member_id,
                           created_at=uow.now)
@@ -190,9 +191,14 @@ def revoke_access(uow: UnitOfWork, actor: Actor, *, patient_id: str, grant_id: s
     grant = next((g for g in facts.access.get(row.id, []) if g.id == grant_id), None)
     if grant is None:
         raise NotFound(f"access grant {grant_id} not found on this patient")
-    records.delete_object(uow.session, grant)
+    if grant.kind == "break_glass":  # ended, not deleted: its review still needs it
+        if grant.until is not None and grant.until > uow.now:
+            grant.until, grant.ended_at, grant.ended_by = uow.now, uow.now, actor.member_id
+    else:
+        records.delete_object(uow.session, grant)
     uow.record("patients.revoke_access", org_id=actor.org_id, actor=actor, object_type="patients", object_id=row.id,
-               patient_id=row.id, decision=decision, before={"grant_id": grant_id, "member_id": grant.membership_id})
+               patient_id=row.id, decision=decision,
+               before={"grant_id": grant_id, "member_id": grant.membership_id, "kind": grant.kind})
 
 
 # --- messages --------------------------------------------------------------------------------------

@@ -101,15 +101,42 @@ class TargetView(View):
     email: str
 
 
+class Person(View):
+    name: str
+    email: str
+
+
 class PatientAccessView(View):
     id: str
     patient_id: str
     member_id: str
+    kind: str = "explicit"  # or break_glass: taken by the member in an emergency (see /break-glass)
     until: datetime | None
     active: bool
     reason: str
     granted_by: str | None
     created_at: datetime
+
+
+class EmergencyAccessView(View):
+    """Break-glass access: who took it, to which patient, why, until when, and its review."""
+
+    id: str
+    patient_id: str
+    member_id: str
+    member: Person | None = None  # when the reader may read the member
+    reason: str
+    declared_at: datetime
+    until: datetime
+    active: bool
+    status: str  # active, awaiting_review or reviewed
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    review_outcome: str | None = None
+    reviewed_by: str | None = None
+    reviewed_at: datetime | None = None
+    review_note: str | None = None
+    reads: int | None = None  # audited actions of the member on the patient while it ran (audit readers only)
 
 
 class TemplateView(Protected):
