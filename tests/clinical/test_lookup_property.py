@@ -207,7 +207,7 @@ def fill(c: Clinic, org_id: str) -> None:
             add(CareTeamMember(patient_id=p.id, membership_id=m, org_id=org_id))
         for _ in range(d(st.integers(0, 2))):
             add(PatientAccess(id=new_id("pac"), org_id=org_id, patient_id=p.id, membership_id=c.anyone(),
-                              kind=d(st.sampled_from(["explicit", "break_glass"])),  # the same reach
+                              kind=d(st.sampled_from(["explicit", "break_glass", "requested"])),  # the same reach
                               until=c.moment(), reason="", granted_by=None, created_at=now))
         patients.append(p.id)
     for _ in range(d(st.integers(2, 5))):

@@ -452,11 +452,12 @@ def test_shares_never_reach_a_template_manager_only_member(data: st.DataObject) 
 @SETTINGS
 @given(st.data())
 def test_nobody_approves_their_own_request(data: st.DataObject) -> None:
-    """Nor reviews their own emergency access (a declaration on the audit log, requested by its member)."""
+    """Nor reviews their own emergency access, nor approves their own request for access to a patient."""
     subject, _ = data.draw(members(status=MemberStatus.ACTIVE))
     feature, action = data.draw(st.sampled_from([(Feature.REFUNDS, Action.APPROVE), (Feature.CHARGES, Action.APPROVE),
                                                  (Feature.TIME_TRACKING, Action.APPROVE),
-                                                 (Feature.AUDIT, Action.REVIEW)]))
+                                                 (Feature.AUDIT, Action.REVIEW),
+                                                 (Feature.PATIENTS, Action.APPROVE)]))
     resource = data.draw(resources(org=subject.org_id, feature=feature))
     resource = replace(resource, attrs={**resource.attrs, "requested_by": subject.member_id})
     decision = decide(subject, action, resource, data.draw(contexts))

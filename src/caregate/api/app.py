@@ -11,6 +11,7 @@ from caregate import __version__, web
 from caregate.api import deps, problems
 from caregate.api.middleware import EdgeMiddleware
 from caregate.api.routers import (
+    access_requests,
     audit,
     auth,
     checks,
@@ -53,7 +54,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     problems.install(app)
     for module in (identity, auth, orgs, members, roles, structure, security, checks, sessions, patients, practice,
-                   money, operations, lookup, audit, emergency):
+                   money, operations, lookup, audit, emergency, access_requests):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")

@@ -100,6 +100,11 @@ class EmergencyAccessPatchIn(Body):
     max_hours: Annotated[int, Field(ge=1, le=72)] | None = None
 
 
+class AccessRequestsPatchIn(Body):
+    approvals: Annotated[int, Field(ge=1, le=3)] | None = None
+    max_hours: Annotated[int, Field(ge=1, le=720)] | None = None
+
+
 class SettingsPatchIn(Body):
     session_visibility: bool | None = None
     visibility_roles: Annotated[list[Annotated[str, StringConstraints(max_length=40)]],
@@ -107,6 +112,7 @@ class SettingsPatchIn(Body):
     billing_policy: Annotated[str, StringConstraints(max_length=40)] | None = None
     template_manager_enabled: bool | None = None
     emergency_access: EmergencyAccessPatchIn | None = None
+    access_requests: AccessRequestsPatchIn | None = None
 
     def changes(self) -> dict[str, Any]:
         return self.model_dump(exclude_unset=True, exclude_none=True)

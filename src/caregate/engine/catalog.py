@@ -27,7 +27,9 @@ F, A, S = Feature, Action, Scope
 
 FEATURE_ACTIONS: Mapping[Feature, frozenset[Action]] = MappingProxyType(
     {
-        F.PATIENTS: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE, A.EXPORT, A.ASSIGN, A.SHARE, A.BREAK_GLASS}),
+        F.PATIENTS: frozenset(
+            {A.READ, A.CREATE, A.EDIT, A.DELETE, A.EXPORT, A.ASSIGN, A.SHARE, A.BREAK_GLASS, A.REQUEST, A.APPROVE}
+        ),
         F.SESSIONS: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE, A.EXPORT, A.SHARE, A.RECORD}),
         F.NOTES: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE, A.COPY, A.EXPORT}),
         F.TRANSCRIPTS: frozenset({A.READ, A.EDIT, A.DELETE, A.EXPORT}),
@@ -140,6 +142,8 @@ def _own_clinical_work() -> list[Permission]:
         *grant(F.MESSAGES, [A.READ, A.CREATE], S.ASSIGNED),
         # declare an emergency: time-limited, reviewed read access to a patient outside their care
         *grant(F.PATIENTS, [A.BREAK_GLASS], S.ORG),
+        # ask for access to a patient outside their care; someone else approves it
+        *grant(F.PATIENTS, [A.REQUEST], S.ORG),
         *grant(F.TEMPLATES, [A.READ], S.OWN),
         *grant(F.TEMPLATES, [A.CREATE, A.EDIT, A.DELETE], S.OWN, PERSONAL),  # never a team template
         *grant(F.TEMPLATES, [A.READ], S.TEAM, NOT_PERSONAL),
@@ -165,7 +169,7 @@ def _administration() -> list[Permission]:
         *grant(F.TEMPLATES, sorted(FEATURE_ACTIONS[F.TEMPLATES]), S.ORG, NOT_PERSONAL),
         *grant(F.TEMPLATES, [A.SHARE, A.PUBLISH], S.OWN),  # distribute one's own personal template
         # manage who reaches a patient: the care team, and explicit (optionally time-limited) access
-        *grant(F.PATIENTS, [A.ASSIGN, A.SHARE], S.ORG),
+        *grant(F.PATIENTS, [A.ASSIGN, A.SHARE, A.APPROVE], S.ORG),  # approve: access requests
         *grant(F.INVOICES, [A.READ, A.CREATE, A.EDIT, A.EXPORT], S.ORG),
         *grant(F.CHARGES, [A.READ, A.CREATE, A.EDIT, A.APPROVE, A.EXPORT], S.ORG),
         *grant(F.PAYMENTS, [A.READ, A.CREATE, A.PROCESS, A.EXPORT], S.ORG),
@@ -188,6 +192,7 @@ def _assistant() -> list[Permission]:
         *grant(F.DOCUMENTS, [A.READ, A.CREATE], S.TEAM),
         *grant(F.DOCUMENTS, [A.EDIT, A.DELETE], S.TEAM, CreatedBySelf()),
         *grant(F.PATIENTS, [A.READ, A.CREATE, A.EDIT], S.TEAM),
+        *grant(F.PATIENTS, [A.REQUEST], S.ORG),  # a patient of another team, for the clinician they work for
         *grant(F.MESSAGES, [A.READ, A.CREATE], S.TEAM),
         *grant(F.APPOINTMENTS, [A.READ], S.ORG),
         *grant(F.APPOINTMENTS, [A.CREATE, A.EDIT, A.CANCEL], S.ORG, OwnedByOther()),

@@ -153,6 +153,7 @@ FORBIDS: Mapping[Key, tuple[Forbid, ...]] = MappingProxyType(
         **{(f, A.APPROVE): (not_own_request,) for f in (F.REFUNDS, F.CHARGES, F.TIME_TRACKING)},
         (F.REFUNDS, A.PROCESS): (not_own_approval,),
         (F.AUDIT, A.REVIEW): (not_own_request,),  # nobody reviews their own emergency access
+        (F.PATIENTS, A.APPROVE): (not_own_request,),  # nobody approves their own access request
         (F.SESSIONS, A.CREATE): (owner_needs_standard_seat,),
         (F.APPOINTMENTS, A.CREATE): (owner_needs_standard_seat,),
         (F.PATIENTS, A.ASSIGN): (owner_needs_standard_seat,),

@@ -95,6 +95,7 @@ class Action(StrEnum):
     CHECK = "check"
     BREAK_GLASS = "break_glass"
     REVIEW = "review"
+    REQUEST = "request"
 
 
 class Scope(StrEnum):

@@ -35,6 +35,15 @@ class EmergencyAccess(BaseModel):
     max_hours: int = Field(default=4, ge=1, le=72)
 
 
+class AccessRequests(BaseModel):
+    """Just-in-time access to a patient: how many different people approve a request, and its longest grant."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    approvals: int = Field(default=1, ge=1, le=3)
+    max_hours: int = Field(default=72, ge=1, le=720)
+
+
 class OrgSettings(BaseModel):
     """An organisation's settings; each feature keeps its own part."""
 
@@ -46,6 +55,7 @@ class OrgSettings(BaseModel):
     template_manager_enabled: bool = True
     security: SecurityPolicy = Field(default_factory=SecurityPolicy)
     emergency_access: EmergencyAccess = Field(default_factory=EmergencyAccess)
+    access_requests: AccessRequests = Field(default_factory=AccessRequests)
 
 
 def view(org: Organisation, now: datetime, member: Membership | None = None,
@@ -130,6 +140,14 @@ def rename(uow: UnitOfWork, actor: Actor, *, name: str) -> OrgView:
 def settings_of(org: Organisation) -> OrgSettings:
     known = {k: v for k, v in (org.settings or {}).items() if k in OrgSettings.model_fields}
     return OrgSettings.model_validate(known)
+
+
+def settings_by_id(uow: UnitOfWork, org_id: str) -> OrgSettings:
+    """An organisation's settings, for a use case that applies them (reading them as such is `get_settings`)."""
+    org = repo.get_org(uow.session, org_id=org_id)
+    if org is None:
+        raise NotFound(f"organisation {org_id} not found")
+    return settings_of(org)
 
 
 def get_settings(uow: UnitOfWork, actor: Actor) -> OrgSettings:

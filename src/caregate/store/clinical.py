@@ -81,6 +81,42 @@ class PatientAccess(Base):
     review_note: Mapped[str] = mapped_column(String(1000), default="", server_default="")
 
 
+class AccessRequest(Base):
+    """A member's request for access to one patient for some hours, until enough others approve it.
+
+    `status`: pending, approved (then `grant_id` is the patient_access row it created), denied or
+    cancelled. Each approver's answer is an AccessRequestApproval row."""
+
+    __tablename__ = "access_requests"
+    __table_args__ = (Index("ix_access_requests_org_status", "org_id", "status", "id"),
+                      Index("ix_access_requests_member", "membership_id", "id"))
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey(ORG_FK, ondelete="CASCADE"))
+    patient_id: Mapped[str] = mapped_column(ForeignKey("patients.id", ondelete="CASCADE"))
+    membership_id: Mapped[str] = mapped_column(ForeignKey(MEMBER_FK, ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(String(500))
+    hours: Mapped[int] = mapped_column(Integer)
+    approvals_needed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    grant_id: Mapped[str | None] = mapped_column(ID)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+
+
+class AccessRequestApproval(Base):
+    """One approver's answer to an access request: approve or deny, with a note."""
+
+    __tablename__ = "access_request_approvals"
+
+    request_id: Mapped[str] = mapped_column(ForeignKey("access_requests.id", ondelete="CASCADE"), primary_key=True)
+    approver_id: Mapped[str] = mapped_column(ForeignKey(MEMBER_FK, ondelete="CASCADE"), primary_key=True)
+    org_id: Mapped[str] = mapped_column(ForeignKey(ORG_FK, ondelete="CASCADE"))
+    decision: Mapped[str] = mapped_column(String(10))
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    at: Mapped[datetime]
+
+
 # --- clinical sessions and their parts -------------------------------------------------------------
 
 class ClinicalSession(Base):

@@ -15,6 +15,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from caregate.store.clinical import (
+    AccessRequest,
+    AccessRequestApproval,
     Appointment,
     CareTeamMember,
     ClinicalSession,
@@ -116,6 +118,35 @@ def emergency_access(s: Session, *, org_id: str, member_id: str | None, status: 
     if before_id is not None:
         where.append(PatientAccess.id < before_id)
     rows = s.scalars(select(PatientAccess).where(*where).order_by(PatientAccess.id.desc()).limit(limit))
+    return list(rows), total
+
+
+def access_request_answers(s: Session, *, request_ids: Sequence[str]) -> dict[str, list[AccessRequestApproval]]:
+    if not request_ids:
+        return {}
+    stmt = select(AccessRequestApproval).where(AccessRequestApproval.request_id.in_(sorted(set(request_ids)))) \
+        .order_by(AccessRequestApproval.at, AccessRequestApproval.approver_id)
+    return _grouped(s.scalars(stmt), "request_id")
+
+
+def pending_access_request(s: Session, *, org_id: str, patient_id: str, member_id: str) -> AccessRequest | None:
+    stmt = select(AccessRequest).where(AccessRequest.org_id == org_id, AccessRequest.patient_id == patient_id,
+                                       AccessRequest.membership_id == member_id, AccessRequest.status == "pending")
+    return s.scalars(stmt.limit(1)).first()
+
+
+def access_requests(s: Session, *, org_id: str, member_id: str | None, status: str | None, before_id: str | None,
+                    limit: int) -> tuple[list[AccessRequest], int]:
+    """Access requests of an organisation (or of one member), newest first, and how many match."""
+    where = [AccessRequest.org_id == org_id]
+    if member_id is not None:
+        where.append(AccessRequest.membership_id == member_id)
+    if status is not None:
+        where.append(AccessRequest.status == status)
+    total = s.scalar(select(func.count()).select_from(AccessRequest).where(*where)) or 0
+    if before_id is not None:
+        where.append(AccessRequest.id < before_id)
+    rows = s.scalars(select(AccessRequest).where(*where).order_by(AccessRequest.id.desc()).limit(limit))
     return list(rows), total
 
 

@@ -31,6 +31,25 @@ def text(value: str | None, *, limit: int, what: str, required: bool = False) ->
     return cleaned
 
 
+MIN_REASON = 10
+
+
+def reason(value: str, *, reader: str) -> str:
+    """The reason a member gives for asking or taking access: said in at least MIN_REASON characters."""
+    cleaned = text(value, limit=500, what="reason", required=True)
+    if len(cleaned) < MIN_REASON:
+        raise Invalid(f"say why in at least {MIN_REASON} characters: {reader} reads it first")
+    return cleaned
+
+
+def hours(value: int | None, *, default: int, limit: int, what: str) -> int:
+    """How many hours some access lasts: `default` when not given, never more than the organisation's `limit`."""
+    chosen = min(default, limit) if value is None else value
+    if not 1 <= chosen <= limit:
+        raise Invalid(f"hours must be between 1 and {limit}, this organisation's limit for {what}")
+    return chosen
+
+
 def member(uow: UnitOfWork, actor: Actor, member_id: str, *, what: str = "member",
            statuses: tuple[str, ...] = PEOPLE_STATUSES) -> Membership:
     """A member of the caller's organisation, in one of `statuses`; nobody outside it is ever found."""

@@ -28,12 +28,12 @@ from caregate.service.authz import authorize, check
 from caregate.service.clinical import common
 from caregate.service.clinical import views as v
 from caregate.service.clinical.kinds import patient_resource
-from caregate.service.clinical.overview import people
+from caregate.service.clinical.overview import my_name, people
 from caregate.service.clinical.reading import kind as kind_of
 from caregate.service.clinical.reading import load
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Conflict, Invalid, NotFound
-from caregate.service.orgs import EmergencyAccess, settings_of
+from caregate.service.orgs import EmergencyAccess, settings_by_id
 from caregate.service.views import Page
 from caregate.store import audit_repo, records, repo
 from caregate.store.clinical import PatientAccess
@@ -43,15 +43,7 @@ KIND = "break_glass"
 PURPOSE = "break_glass"  # the audit purpose of use (FHIR ETREAT) of the declaration and of every read under it
 OUTCOMES = ("appropriate", "inappropriate")
 STATUSES = ("active", "awaiting_review", "reviewed")
-MIN_REASON = 10
 MAX_PAGE = 200
-
-
-def _policy(uow: UnitOfWork, org_id: str) -> EmergencyAccess:
-    org = repo.get_org(uow.session, org_id=org_id)
-    if org is None:
-        raise NotFound(f"organisation {org_id} not found")
-    return settings_of(org).emergency_access
 
 
 def _resource(row: PatientAccess) -> Resource:
@@ -92,19 +84,14 @@ def _may_review(uow: UnitOfWork, actor: Actor) -> bool:
 def declare(uow: UnitOfWork, actor: Actor, *, patient_id: str, reason: str,
             hours: int | None = None) -> v.EmergencyAccessView:
     """Take emergency read access to one patient's record for `hours` (at most the organisation's limit)."""
-    policy = _policy(uow, actor.org_id)
+    policy = settings_by_id(uow, actor.org_id).emergency_access
     row, facts = load(uow, actor, kind_of("patients"), patient_id, lock=True)
     decision = authorize(uow, actor, Action.BREAK_GLASS, patient_resource(row, facts), patient_id=row.id)
     if not policy.enabled:
         raise Conflict("emergency access (break-glass) is switched off in this organisation's settings; "
                        "ask an administrator to give you access to the patient")
-    text = common.text(reason, limit=500, what="reason", required=True)
-    if len(text) < MIN_REASON:
-        raise Invalid(f"say why in at least {MIN_REASON} characters: the reason is what the review reads first")
-    hours = policy.max_hours if hours is None else hours
-    if not 1 <= hours <= policy.max_hours:
-        raise Invalid(f"hours must be between 1 and {policy.max_hours}, this organisation's limit for "
-                      "emergency access")
+    text = common.reason(reason, reader="the review")
+    hours = common.hours(hours, default=policy.max_hours, limit=policy.max_hours, what="emergency access")
     running = [g for g in facts.access.get(row.id, []) if g.kind == KIND and g.membership_id == actor.member_id
                and g.until is not None and uow.now < g.until]
     if running:
@@ -120,13 +107,8 @@ def declare(uow: UnitOfWork, actor: Actor, *, patient_id: str, reason: str,
     uow.record("break_glass.declare", org_id=actor.org_id, actor=actor, object_type="patients", object_id=row.id,
                patient_id=row.id, decision=decision, purpose=PURPOSE,
                after={"access_id": grant.id, "hours": hours, "until": until.isoformat(), "reason": text})
-    _tell_the_responsible(uow, actor, grant, until, care_team=facts.care.get(row.id, ()), name=_name(who, actor))
+    _tell_the_responsible(uow, actor, grant, until, care_team=facts.care.get(row.id, ()), name=my_name(uow, actor))
     return _view(grant, uow.now, who)
-
-
-def _name(who: dict[str, v.Person], actor: Actor) -> str:
-    me = who.get(actor.member_id)
-    return (me.name or me.email) if me else actor.email
 
 
 def _tell_the_responsible(uow: UnitOfWork, actor: Actor, grant: PatientAccess, until: datetime, *,
@@ -186,7 +168,7 @@ def review(uow: UnitOfWork, actor: Actor, *, access_id: str, outcome: str, note:
                after={"outcome": outcome, "note": text, "ended": ended})
     holder = repo.get_member(uow.session, org_id=actor.org_id, member_id=row.membership_id)
     if holder is not None:
-        reviewer = _name(people(uow, actor, [actor.member_id]), actor)
+        reviewer = my_name(uow, actor)
         common.notify(uow, actor, holder, kind="break_glass_review", title="Your emergency access was reviewed",
                       body=f"{reviewer} reviewed your emergency access of {row.created_at:%Y-%m-%d %H:%M} UTC: "
                            f"{outcome}." + (" It has been ended." if ended else ""),
@@ -241,7 +223,7 @@ def policy(uow: UnitOfWork, actor: Actor) -> EmergencyAccess:
     if not (check(uow, actor, Action.BREAK_GLASS, resources.org_object(Feature.PATIENTS, actor.org_id)).allowed
             or _may_review(uow, actor)):
         authorize(uow, actor, Action.READ, resources.org_object(Feature.SETTINGS, actor.org_id))
-    return _policy(uow, actor.org_id)
+    return settings_by_id(uow, actor.org_id).emergency_access
 
 
 __all__ = ["OUTCOMES", "STATUSES", "declare", "during", "end", "get", "page", "policy", "review"]

@@ -74,6 +74,12 @@ def people(uow: UnitOfWork, actor: Actor, member_ids: Iterable[str]) -> dict[str
     return {m.id: Person(name=u.name, email=u.email) for m, u in found}
 
 
+def my_name(uow: UnitOfWork, actor: Actor) -> str:
+    """How notices name the acting member: their name, or their email when they have none."""
+    me = people(uow, actor, [actor.member_id]).get(actor.member_id)
+    return (me.name or me.email) if me else actor.email
+
+
 def patient_names(uow: UnitOfWork, actor: Actor, patient_ids: Iterable[str]) -> dict[str, str]:
     """The names of the patients the actor may read (a name hidden from them stays out); recorded."""
     rows = records.by_ids(uow.session, Patient, org_id=actor.org_id, ids=patient_ids)

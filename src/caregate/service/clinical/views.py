@@ -118,6 +118,32 @@ class PatientAccessView(View):
     created_at: datetime
 
 
+class ApprovalView(View):
+    approver_id: str
+    decision: str  # approve or deny
+    note: str | None = None
+    at: datetime
+
+
+class AccessRequestView(View):
+    """A request for access to one patient: why, for how long, its approvals, and the access it gave."""
+
+    id: str
+    patient_id: str
+    member_id: str
+    member: Person | None = None  # when the reader may read the member
+    reason: str
+    hours: int
+    status: str  # pending, approved, denied or cancelled
+    approvals_needed: int
+    answers: list[ApprovalView] = Field(default_factory=list)
+    grant_id: str | None = None
+    until: datetime | None = None
+    active: bool = False
+    created_at: datetime
+    decided_at: datetime | None = None
+
+
 class EmergencyAccessView(View):
     """Break-glass access: who took it, to which patient, why, until when, and its review."""
 
