@@ -1,4 +1,5 @@
-"""The `caregate` command: serve, demo, migrate, org create, check, audit verify|export|archive.
+"""The `caregate` command: serve, demo, migrate, org create, check, audit verify|export|archive,
+access-reviews open-due.
 
 Exit codes: 0 done (or allowed, or intact), 1 failed, 2 bad input, 3 denied by the engine, 4 not found,
 5 the audit trail is broken (tampered with).
@@ -24,6 +25,8 @@ outbox_app = typer.Typer(help="The email outbox.", no_args_is_help=True)
 app.add_typer(outbox_app, name="outbox")
 audit_app = typer.Typer(help="The audit trail: verify, export, archive.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+reviews_app = typer.Typer(help="Access reviews: open those whose start has come.", no_args_is_help=True)
+app.add_typer(reviews_app, name="access-reviews")
 out = Console()
 err = Console(stderr=True)
 
@@ -295,6 +298,23 @@ def audit_archive(
             out.print(f"{a.chain}: archived events {a.first_seq} to {a.last_seq} ({a.count}) to {a.path}")
         else:
             out.print(f"{a.chain}: nothing past retention")
+
+
+@reviews_app.command("open-due")
+def access_reviews_open_due() -> None:
+    """Open the scheduled access reviews whose start has come, and schedule the next of repeating ones (cron)."""
+    from caregate.service import review_cycle
+    from caregate.service.errors import ServiceError
+
+    try:
+        done = review_cycle.open_due(_services())
+    except ServiceError as exc:
+        raise _fail(exc) from None
+    for org_id, counts in done.items():
+        out.print(f"{org_id}: opened {counts['opened']}, completed {counts['completed']}, "
+                  f"scheduled the next of {counts['scheduled']}", highlight=False)
+    if not done:
+        out.print("no access review is due")
 
 
 def main() -> None:

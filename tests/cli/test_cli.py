@@ -109,6 +109,37 @@ def test_check_prints_the_decision_and_exits_by_it(env, world):
               "sessions").returncode == 2
 
 
+def test_access_reviews_open_due_opens_what_the_schedule_owes(env, world, services):
+    """The cron command: a repeating review past its due date gets its next one, opened if its start has come."""
+    from datetime import UTC, datetime, timedelta
+
+    from caregate.service import access_reviews
+    from caregate.service.actors import actor_for_member
+    from caregate.store import repo
+    from caregate.store.reviews import AccessReview
+
+    org_id, owner = world.org("Harbour")
+    world.member(org_id, roles=("administrator",))
+    with services.unit() as uow:
+        org = repo.get_org(uow.session, org_id=org_id)
+        member = repo.get_member(uow.session, org_id=org_id, member_id=owner.member_id)
+        actor = actor_for_member(uow, org, member, repo.get_user(uow.session, user_id=owner.user_id))
+        first = access_reviews.start(uow, actor, title="Weekly access review", due_days=7, interval_days=7).id
+    # the command runs on the real clock: the review started ten days before it, so its next started three days ago
+    with services.unit() as uow:
+        row = uow.session.get(AccessReview, first)
+        row.starts_at = datetime.now(UTC) - timedelta(days=10)
+        row.due_at = row.starts_at + timedelta(days=7)
+    r = cg(env, "access-reviews", "open-due")
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"{org_id}: opened 1, completed 0, scheduled the next of 1" in r.stdout
+    with services.unit() as uow:
+        nxt = uow.session.query(AccessReview).filter_by(previous_id=first).one()
+        assert nxt.opened_at is not None and nxt.starts_at == row.starts_at + timedelta(days=7)
+    again = cg(env, "access-reviews", "open-due")
+    assert again.returncode == 0 and "no access review is due" in again.stdout
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -495,12 +495,15 @@ def test_nobody_assigns_a_role_above_their_own_rank(data: st.DataObject) -> None
 @SETTINGS
 @given(st.data())
 def test_nobody_changes_their_own_roles(data: st.DataObject) -> None:
+    """Nor certifies or revokes their own access in an access review."""
     subject, _ = data.draw(members(status=MemberStatus.ACTIVE))
     resource = data.draw(resources(org=subject.org_id, feature=Feature.MEMBERS))
     resource = replace(resource, id=subject.member_id)
-    decision = decide(subject, Action.CHANGE_ROLE, resource, data.draw(contexts))
+    action, code = data.draw(st.sampled_from([(Action.CHANGE_ROLE, "forbid:own-roles"),
+                                              (Action.REVIEW, "forbid:own-access-review")]))
+    decision = decide(subject, action, resource, data.draw(contexts))
     assert not decision.allowed
-    assert decision.reasons[0].code == "forbid:own-roles"
+    assert decision.reasons[0].code == code
 
 
 @pytest.mark.parametrize("plan", [Plan.FREE, Plan.PRACTICE])

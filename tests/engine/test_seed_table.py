@@ -703,6 +703,17 @@ ROWS = [
     row("access-request-not-approved-by-its-asker", "PRODUCT", "the person who approves ... a just-in-time access "
         "request ... is not the person who asked for it", "owner", A.APPROVE, "other_team_patient", DENY,
         "forbid:separation-of-duties", where={"attrs": {"requested_by": "me"}}),
+    row("access-review-by-administrator", "PRODUCT", "scheduled access reviews in which a reviewer certifies or "
+        "revokes each member's access", "administrator", A.REVIEW, "clinician_member", ALLOW, "role:administrator"),
+    row("access-review-by-owner", "PRODUCT", "a reviewer certifies or revokes each member's access",
+        "owner", A.REVIEW, "owner_member", ALLOW, "role:owner"),
+    row("access-review-not-by-clinician", "PRODUCT", "Clinician cannot: membership",
+        "clinician", A.REVIEW, "clinician_member", DENY, "default-deny"),
+    row("access-review-not-by-manager", "PRODUCT", "Manager cannot: delete staff, change roles",
+        "manager", A.REVIEW, "clinician_member", DENY, "default-deny"),
+    row("access-review-not-of-own-access", "PRODUCT", "Separation of duties: the person who approves ... is not the "
+        "person who asked for it", "owner", A.REVIEW, "myself", DENY, "forbid:own-access-review",
+        where={"attrs": {"rank": 100, "is_owner": True}}, says="nobody reviews their own access"),
     row("temporary-grant-reads-patient", "003", "Permission escalation - Temporarily grant higher permissions",
         "front_desk", A.READ, "unassigned_patient", ALLOW, "grant:temporary:",
         where={"grant": GrantKind.TEMPORARY, "grant_until": timedelta(days=1)}),

@@ -12,6 +12,7 @@ from caregate.api import deps, problems
 from caregate.api.middleware import EdgeMiddleware
 from caregate.api.routers import (
     access_requests,
+    access_reviews,
     audit,
     auth,
     checks,
@@ -54,7 +55,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     problems.install(app)
     for module in (identity, auth, orgs, members, roles, structure, security, checks, sessions, patients, practice,
-                   money, operations, lookup, audit, emergency, access_requests):
+                   money, operations, lookup, audit, emergency, access_requests, access_reviews):
         app.include_router(module.router, prefix="/v1")
 
     @app.get("/healthz", tags=["operations"], summary="Liveness and database reachability")

@@ -52,7 +52,7 @@ FEATURE_ACTIONS: Mapping[Feature, frozenset[Action]] = MappingProxyType(
         F.TIME_TRACKING: frozenset({A.READ, A.CREATE, A.EDIT, A.APPROVE}),
         F.MEMBERS: frozenset(
             {A.READ, A.INVITE, A.EDIT, A.CHANGE_ROLE, A.DISABLE, A.ARCHIVE, A.RESTORE, A.DELETE, A.UNLOCK,
-             A.EXPORT}
+             A.EXPORT, A.REVIEW}  # review: certify or revoke members' access in an access review
         ),
         F.ROLES: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE}),
         F.TEAMS: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE}),

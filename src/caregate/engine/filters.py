@@ -199,6 +199,7 @@ def _plan_allows_it(subject: Subject, context: Context) -> Predicate:
 
 # For each forbid of `decide`, where it lets objects through, as a predicate. Forbids that read
 # attributes only a single write has (ranks, new roles, seats) have no list form: lookups refuse them.
+# Nor has members:review's own-access forbid: members are no lookup type, and no list is filtered by it.
 _FORBID_FILTERS: Mapping[Forbid, Callable[[Subject, Context], Predicate]] = MappingProxyType({
     only_owner_deletes: _owner_only,
     not_own_request: _not_requested_by_me,

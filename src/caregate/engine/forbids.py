@@ -51,6 +51,13 @@ def not_own_roles(subject: Subject, resource: Resource, context: Context) -> Dec
     return _OWN_ROLES if resource.id == subject.member_id else None
 
 
+_OWN_ACCESS_REVIEW = deny("forbid:own-access-review", "nobody reviews their own access")
+
+
+def not_own_access_review(subject: Subject, resource: Resource, context: Context) -> Decision | None:
+    return _OWN_ACCESS_REVIEW if resource.id == subject.member_id else None
+
+
 def _attr_int(resource: Resource, name: str) -> int | None:
     value = resource.attrs.get(name)
     return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -150,6 +157,7 @@ FORBIDS: Mapping[Key, tuple[Forbid, ...]] = MappingProxyType(
         (F.MEMBERS, A.INVITE): (rank_of_new_roles,),
         **{(F.MEMBERS, a): (rank_of_target, keeps_an_owner) for a in _MEMBER_REMOVALS if a != A.CHANGE_ROLE},
         (F.MEMBERS, A.RESTORE): (rank_of_target,),
+        (F.MEMBERS, A.REVIEW): (not_own_access_review,),  # separation of duties in access reviews
         **{(f, A.APPROVE): (not_own_request,) for f in (F.REFUNDS, F.CHARGES, F.TIME_TRACKING)},
         (F.REFUNDS, A.PROCESS): (not_own_approval,),
         (F.AUDIT, A.REVIEW): (not_own_request,),  # nobody reviews their own emergency access

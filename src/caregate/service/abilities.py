@@ -48,6 +48,7 @@ class NavAbilities(View):
     edit_api_keys: bool = False
     revoke_api_keys: bool = False
     sessions: bool = False  # some clinical session could be theirs to read (by a role, or shared with them)
+    access_reviews: bool = False  # members:review: start access reviews, certify or revoke members' access
 
 
 class MemberAbilities(View):
@@ -112,7 +113,8 @@ def nav(uow: UnitOfWork, actor: Actor) -> NavAbilities:
         audit_export=may(Feature.AUDIT, Action.EXPORT),
         api_keys=may(Feature.API_KEYS, Action.READ), create_api_keys=may(Feature.API_KEYS, Action.CREATE),
         edit_api_keys=may(Feature.API_KEYS, Action.EDIT), revoke_api_keys=may(Feature.API_KEYS, Action.DELETE),
-        sessions=_may_list(uow, actor, Feature.SESSIONS, Action.READ))
+        sessions=_may_list(uow, actor, Feature.SESSIONS, Action.READ),
+        access_reviews=may(Feature.MEMBERS, Action.REVIEW))
 
 
 def _may_list(uow: UnitOfWork, actor: Actor, feature: Feature, action: Action) -> bool:

@@ -124,11 +124,18 @@ def future(moment: datetime | None, now: datetime, what: str) -> datetime | None
 def notify(uow: UnitOfWork, actor: Actor, target: Membership, *, kind: str, title: str, body: str,
            object_type: str, object_id: str, link: str) -> None:
     """Tell a member in the app and by email. Neither carries clinical content: only who did what, and where."""
-    uow.session.add(Notification(id=new_id("ntf"), org_id=actor.org_id, membership_id=target.id, kind=kind,
+    tell(uow, target, org_id=actor.org_id, by=actor.member_id, kind=kind, title=title, body=body,
+         object_type=object_type, object_id=object_id, link=link)
+
+
+def tell(uow: UnitOfWork, target: Membership, *, org_id: str, by: str | None, kind: str, title: str, body: str,
+         object_type: str, object_id: str, link: str) -> None:
+    """`notify` from a member (`by`), or from caregate itself (None: what a schedule did)."""
+    uow.session.add(Notification(id=new_id("ntf"), org_id=org_id, membership_id=target.id, kind=kind,
                                  title=title[:200], body=body, object_type=object_type, object_id=object_id,
-                                 created_by=actor.member_id, created_at=uow.now))
+                                 created_by=by, created_at=uow.now))
     user = repo.get_user(uow.session, user_id=target.user_id)
     if user is not None:
         url = f"{uow.services.settings.public_url.rstrip('/')}{link}"
         mail.enqueue(uow, to=user.email, subject=title[:200], body=f"{body}\n\nOpen it in caregate: {url}\n",
-                     kind=kind, org_id=actor.org_id)
+                     kind=kind, org_id=org_id)
