@@ -1,5 +1,5 @@
 """The `caregate` command: serve, demo, migrate, org create, check, audit verify|export|archive,
-access-reviews open-due.
+access-reviews open-due, members lapse.
 
 Exit codes: 0 done (or allowed, or intact), 1 failed, 2 bad input, 3 denied by the engine, 4 not found,
 5 the audit trail is broken (tampered with).
@@ -27,6 +27,8 @@ audit_app = typer.Typer(help="The audit trail: verify, export, archive.", no_arg
 app.add_typer(audit_app, name="audit")
 reviews_app = typer.Typer(help="Access reviews: open those whose start has come.", no_args_is_help=True)
 app.add_typer(reviews_app, name="access-reviews")
+members_app = typer.Typer(help="Members: disable those whose access has ended on its own.", no_args_is_help=True)
+app.add_typer(members_app, name="members")
 out = Console()
 err = Console(stderr=True)
 
@@ -315,6 +317,24 @@ def access_reviews_open_due() -> None:
                   f"scheduled the next of {counts['scheduled']}", highlight=False)
     if not done:
         out.print("no access review is due")
+
+
+@members_app.command("lapse")
+def members_lapse(
+    org: Annotated[str | None, typer.Option(help="Only this organisation (default: all).")] = None,
+) -> None:
+    """Disable the members whose temporary access ended or who went unused too long (run it from cron)."""
+    from caregate.service import members
+    from caregate.service.errors import ServiceError
+
+    try:
+        with _services().unit() as uow:
+            done = members.lapse_all(uow, org_id=org)
+    except ServiceError as exc:
+        raise _fail(exc) from None
+    for org_id, member_id, why in done:
+        out.print(f"{org_id}: disabled {member_id}: {why}", highlight=False)
+    out.print(f"{len(done)} member(s) disabled", highlight=False)
 
 
 def main() -> None:

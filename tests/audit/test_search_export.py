@@ -125,7 +125,8 @@ def test_export_needs_a_recent_sign_in_and_audit_export(client, services, world,
 record_fields = st.fixed_dictionaries({
     "action": st.sampled_from(["auth.login", "auth.logout", "auth.login_failed", "patients.read", "patients.list",
                                "sessions.export", "notes.copy", "members.change_role", "break_glass.declare",
-                               "audit.export", "teams.delete", "api_keys.rotate", "x.y"]),
+                               "audit.export", "teams.delete", "api_keys.rotate", "x.y", "break_glass.review",
+                               "access_request.approve", "members.lapsed"]),
     "outcome": st.sampled_from(["allowed", "denied"]),
     "actor_member_id": st.none() | st.just("mem_1"), "actor_user_id": st.none() | st.just("usr_1"),
     "on_behalf_of": st.none() | st.sampled_from(["api_key:k1", "delegation:d1", "weird"]),
@@ -149,6 +150,20 @@ def test_every_event_becomes_a_valid_fhir_audit_event(clock, fields, seq):
     resource = fhir.audit_event(json.loads(chain.canonical(body)),
                                 patients_named(body["action"], body["patient_id"], body["detail"]))
     FhirAuditEvent.model_validate(resource)
+
+
+def test_only_taking_emergency_access_is_a_security_alert(clock):
+    """Declaring break-glass is DICOM 110113 Security Alert with purpose ETREAT; reading or reviewing it is not."""
+    def coded(action: str) -> dict:
+        entry = Entry("evt_1", "org_1", Record(at=clock.now(), org_id="org_1", action=action, patient_id="pat_1",
+                                               purpose="break_glass", actor_member_id="mem_1"))
+        body = body_of(entry, 1)
+        return fhir.audit_event(json.loads(chain.canonical(body)), patients_named(action, "pat_1", {}))
+
+    declared = coded("break_glass.declare")
+    assert declared["type"]["code"] == "110113"
+    assert declared["purposeOfEvent"][0]["coding"][0]["code"] == "ETREAT"
+    assert coded("break_glass.review")["type"]["code"] != "110113"
 
 
 @given(fields=record_fields)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from caregate.engine import Plan
 
@@ -67,7 +66,7 @@ class ApiKeyIn(Body):
     name: Name
     scopes: Annotated[list[Annotated[str, StringConstraints(min_length=3, max_length=60)]],
                       Field(min_length=1, max_length=100)]
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
     rate_limit_per_minute: Annotated[int, Field(ge=1, le=100_000)] = 600
 
 
@@ -127,7 +126,7 @@ class RoleGrantIn(Body):
     role: Annotated[str, StringConstraints(min_length=1, max_length=40)]
     team_id: Id | None = None
     location_id: Id | None = None
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
 
 
 RoleList = Annotated[list[RoleGrantIn | Annotated[str, StringConstraints(min_length=1, max_length=40)]],
@@ -143,6 +142,11 @@ class InviteIn(Body):
     team_ids: IdList = Field(default_factory=list)
     location_ids: IdList = Field(default_factory=list)
     confirm_charge_cents: Annotated[int, Field(ge=0, le=100_000_000)] | None = None
+    access_until: AwareDatetime | None = Field(default=None, description="a temporary member: disabled from then on")
+
+
+class AccessUntilIn(Body):
+    until: AwareDatetime | None = Field(description="disabled from then on; null: no end date")
 
 
 class RolesIn(Body):

@@ -3,11 +3,10 @@ are the engine's and the service's."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Query, Response
-from pydantic import EmailStr, Field, StringConstraints
+from pydantic import AwareDatetime, EmailStr, Field, StringConstraints
 
 from caregate.api.schemas import Body, Id, IdList, Name
 from caregate.service.clinical.views import ExportView
@@ -116,7 +115,7 @@ class PatientPatch(PatientFields):
 
 class AccessIn(Body):
     member_id: Id
-    until: datetime | None = None
+    until: AwareDatetime | None = None
     reason: Short = ""
 
 
@@ -145,8 +144,8 @@ class DistributeIn(Body):
 
 
 class AppointmentIn(Body):
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     provider_id: Id | None = None
     patient_id: Id | None = None
     team_id: Id | None = None
@@ -155,8 +154,8 @@ class AppointmentIn(Body):
 
 
 class RescheduleIn(Body):
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
 
 
 # --- billing ---------------------------------------------------------------------------------------

@@ -79,7 +79,7 @@ def _type(action: str) -> tuple[dict[str, str], list[dict[str, str]], str]:
         return _coding(DCM, "110114", "User Authentication"), [_coding(DCM, code, display), own], kind
     if feature == "audit":
         return _coding(DCM, "110101", "Audit Log Used"), [own], "R" if verb != "archived" else "D"
-    if feature == "break_glass":
+    if feature == "break_glass" and verb == "declare":  # its reads, lists, end and review are ordinary events
         return _coding(DCM, "110113", "Security Alert"), [own], "E"
     system, code, display, interaction, kind = VERBS.get(verb, (REST, "rest", "RESTful Operation", "update", "U"))
     subtypes = [_coding(INTERACTION, interaction), own] if interaction else [own]

@@ -68,6 +68,8 @@ class SecurityPolicy(Strict):
     sessions: SessionPolicy = Field(default_factory=SessionPolicy)
     reauth_minutes: int = Field(default=15, ge=1, le=24 * 60,
                                 description="sensitive operations need a password or 2FA this recent")
+    inactivity_days: int = Field(default=0, ge=0, le=3650,
+                                 description="0: access never lapses; else a member unused this many days is disabled")
     ip_allowlist: list[Cidr] = Field(default_factory=list, max_length=200,
                                      description="empty: any address; else only these networks")
     role_ip_allowlists: dict[Annotated[str, Field(max_length=40)], list[Cidr]] = Field(

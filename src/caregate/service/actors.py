@@ -34,7 +34,7 @@ from caregate.engine.conditions import IpIn
 from caregate.engine.validate import parse_overrides
 from caregate.identity import secrets as tokens
 from caregate.identity.policy import SecurityPolicy, networks_allow
-from caregate.service import apikeys, sessions
+from caregate.service import apikeys, lapse, sessions
 from caregate.service.context import Caller, UnitOfWork
 from caregate.service.errors import Forbidden, NotFound, StepRequired, Unauthenticated
 from caregate.store import repo
@@ -205,6 +205,7 @@ def load_actor(uow: UnitOfWork, caller: Caller, org_id: str) -> Actor:
         uow.record_denial("organisation.access", org_id=org.id, actor=None, decision=decision,
                           actor_user_id=who.user.id, actor_member_id=member.id)
         raise Forbidden(decision)
+    lapse.on_request(uow, org, member, who.user, policy)  # temporary or unused too long: disabled, refused
     role_keys = [r.role_key for r in repo.roles_of(uow.session, member_ids=[member.id])[member.id]]
     if who.session is not None and who.previous_seen is not None:
         per_role = policy.sessions.role_idle_minutes

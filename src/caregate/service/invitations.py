@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from caregate.engine import Action, Role
+from caregate.engine.catalog import OWNER
 from caregate.identity import secrets as tokens
 from caregate.identity.passwords import password_problems
 from caregate.service import mail, resources, seats
@@ -74,7 +75,7 @@ def send_password_link(uow: UnitOfWork, org: Organisation, member: Membership, u
 
 def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants: Sequence[RoleGrant],
            team_ids: Sequence[str] = (), location_ids: Sequence[str] = (), title: str = "",
-           confirm_charge_cents: int | None = None) -> InviteResult:
+           confirm_charge_cents: int | None = None, access_until: datetime | None = None) -> InviteResult:
     """Invite a person by email. A charge for a new seat must be confirmed with the quoted amount."""
     email = normal_email(email)
     org = repo.get_org(uow.session, org_id=actor.org_id, lock=True)
@@ -85,6 +86,11 @@ def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants:
     check_structure(uow, org.id, team_ids, location_ids)
     authorize(uow, actor, Action.INVITE, resources.new_member(
         org.id, teams=team_ids, locations=location_ids, new_rank=max_rank(keys, roles)))
+    if access_until is not None:
+        if access_until <= uow.now:
+            raise Invalid("access_until must be in the future")
+        if OWNER in keys:
+            raise Invalid("an Owner is never temporary; invite them without access_until")
     user = repo.user_by_email(uow.session, email=email)
     if user is not None and (existing := repo.member_of_user(uow.session, org_id=org.id, user_id=user.id)):
         hint = "restore them instead" if existing.status == "archived" else "change their roles instead"
@@ -101,7 +107,7 @@ def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants:
         uow.session.add(user)
         uow.session.flush()
     member = Membership(id=new_id("mem"), org_id=org.id, user_id=user.id, status="invited", title=title[:120],
-                        profile={}, invited_by=actor.member_id, created_at=uow.now)
+                        profile={}, invited_by=actor.member_id, created_at=uow.now, access_until=access_until)
     uow.session.add(member)
     uow.session.flush()
     repo.replace_roles(uow.session, member_id=member.id, rows=grant_rows(org.id, member.id, grants, actor, uow.now))
@@ -111,7 +117,8 @@ def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants:
     uow.session.flush()
     uow.record("members.invite", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
                after={"email": email, "roles": grants_data(grants), "teams": sorted(team_ids),
-                      "locations": sorted(location_ids)},
+                      "locations": sorted(location_ids),
+                      "access_until": access_until.isoformat() if access_until else None},
                detail={"quote_cents": quote.amount_cents})
     return InviteResult(member=member_views(uow, org, [(member, user)], roles)[0], quote=quote_view(quote),
                         invitation_expires_at=expires)

@@ -16,8 +16,8 @@ from email_validator import EmailNotValidError, validate_email
 from caregate.engine import Action, Feature, Resource, Role, SeatType
 from caregate.engine.catalog import OWNER, TEMPLATE_MANAGER, role_label
 from caregate.engine.filters import predicate_for
-from caregate.service import resources, seats, sessions
-from caregate.service.actors import Actor, max_rank, org_roles
+from caregate.service import lapse, resources, seats, sessions
+from caregate.service.actors import Actor, max_rank, org_roles, security_of
 from caregate.service.authz import authorize
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Conflict, Invalid, NotFound
@@ -50,6 +50,7 @@ def member_views(uow: UnitOfWork, org: Organisation, pairs: Sequence[tuple[Membe
     ids = [m.id for m, _ in pairs]
     held, teams, locs = repo.roles_of(s, member_ids=ids), repo.teams_of(s, member_ids=ids), \
         repo.locations_of(s, member_ids=ids)
+    seen = repo.last_active(s, member_ids=ids)
     out = []
     for m, u in pairs:
         grants = held[m.id]
@@ -59,7 +60,8 @@ def member_views(uow: UnitOfWork, org: Organisation, pairs: Sequence[tuple[Membe
             roles=[RoleGrantView(role=g.role_key, label=_label(g.role_key, roles, org), team_id=g.team_id,
                                  location_id=g.location_id, expires_at=g.expires_at) for g in grants],
             team_ids=sorted(teams[m.id]), location_ids=sorted(locs[m.id]), profile=m.profile or {},
-            created_at=m.created_at, activated_at=m.activated_at))
+            created_at=m.created_at, activated_at=m.activated_at, access_until=m.access_until,
+            last_active_at=seen.get(m.id)))
     return out
 
 
@@ -268,9 +270,13 @@ def set_status(uow: UnitOfWork, actor: Actor, *, member_id: str, change: str) ->
         raise Conflict(f"cannot {change} a member who is {member.status}")
     extra = _owner_attrs(uow, org.id, member) if target != "active" else {}
     authorize(uow, actor, action, target_resource(uow, member, roles, **extra))
-    was = member.status
+    was, ended = member.status, member.access_until
     member.status = "invited" if change == "restore" and member.activated_at is None else target
     member.status_changed_at = uow.now
+    if member.status == "active":  # access given back counts as activity; an end date that passed is cleared
+        repo.note_activity(uow.session, member_id=member.id, at=uow.now)
+        if member.access_until is not None and member.access_until <= uow.now:
+            member.access_until = None
     if member.status in ("disabled", "archived"):
         sessions.end_all(uow, user.id, reason=f"member-{member.status}")
     if change == "restore" and member.status == "active":
@@ -278,7 +284,31 @@ def set_status(uow: UnitOfWork, actor: Actor, *, member_id: str, change: str) ->
         seats.charge_if_needed(uow.session, org=org, roles=roles, now=uow.now, member_id=member.id,
                                reason=f"seat for {user.email} restored")
     uow.record(f"members.{change}", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
-               before={"status": was}, after={"status": member.status})
+               before={"status": was, **({"access_until": ended.isoformat()} if ended != member.access_until
+                                          and ended is not None else {})},
+               after={"status": member.status})
+    return member_views(uow, org, [(member, user)], roles)[0]
+
+
+def set_access_until(uow: UnitOfWork, actor: Actor, *, member_id: str, until: datetime | None) -> MemberView:
+    """Make a member temporary (disabled from `until` on), move the date, or make them permanent (None).
+
+    It is a disable on a schedule, so it is `members:disable`, with its rank and Owner rules; an Owner is
+    never temporary."""
+    org, member, user, roles = load_target(uow, actor, member_id, lock_org=True)
+    authorize(uow, actor, Action.DISABLE, target_resource(uow, member, roles, **_owner_attrs(uow, org.id, member)))
+    if until is not None:
+        if until <= uow.now:
+            raise Invalid("until must be in the future; to end access now, disable the member")
+        if OWNER in {r.role_key for r in repo.roles_of(uow.session, member_ids=[member.id])[member.id]}:
+            raise Invalid("an Owner is never temporary; remove the Owner role first")
+    if member.status not in ("active", "invited"):
+        raise Conflict(f"the member is {member.status}; enable or restore them first")
+    before = member.access_until
+    member.access_until = until
+    uow.record("members.access_until", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               before={"access_until": before.isoformat() if before else None},
+               after={"access_until": until.isoformat() if until else None})
     return member_views(uow, org, [(member, user)], roles)[0]
 
 
@@ -320,3 +350,20 @@ def delete(uow: UnitOfWork, actor: Actor, *, member_id: str) -> None:
     uow.record("members.delete", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
                before=snapshot)
 
+
+def lapse_all(uow: UnitOfWork, *, org_id: str | None = None) -> list[tuple[str, str, str]]:
+    """Disable every member whose access has ended on its own (temporary, or unused too long), in one
+    organisation or in all; (organisation, member, why) for each. See `service.lapse`."""
+    done = []
+    for oid in repo.org_ids(uow.session) if org_id is None else [org_id]:
+        org = repo.get_org(uow.session, org_id=oid, lock=True)
+        if org is None:
+            raise NotFound(f"organisation {oid} not found")
+        policy = security_of(org)
+        active = repo.active_members(uow.session, org_id=org.id)
+        last = repo.last_active(uow.session, member_ids=[m.id for m, _ in active])
+        for member, user in active:
+            reason = lapse.why(policy, member, uow.now, last_active=last.get(member.id), person=user.kind == "person")
+            if reason is not None and lapse.disable(uow, org, member, user, reason):
+                done.append((org.id, member.id, reason))
+    return done

@@ -72,6 +72,8 @@ class MemberView(View):
     profile: dict[str, Any]
     created_at: datetime
     activated_at: datetime | None
+    access_until: datetime | None = None  # a temporary member: disabled from then on
+    last_active_at: datetime | None = None  # their last request here (to the hour)
 
 
 T = TypeVar("T")

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, delete, func, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from caregate.store import records
@@ -17,6 +19,7 @@ from caregate.store.tables import (
     CustomRole,
     Invitation,
     Location,
+    MemberActivity,
     MemberLocation,
     Membership,
     Organisation,
@@ -40,6 +43,10 @@ def get_org(s: Session, *, org_id: str, lock: bool = False) -> Organisation | No
     if lock:
         stmt = stmt.with_for_update()
     return s.scalars(stmt).one_or_none()
+
+
+def org_ids(s: Session) -> list[str]:
+    return list(s.scalars(select(Organisation.id).order_by(Organisation.id)))
 
 
 def orgs_of_user(s: Session, *, user_id: str) -> list[tuple[Organisation, Membership]]:
@@ -84,6 +91,21 @@ def users_by_id(s: Session, *, user_ids: Iterable[str]) -> dict[str, User]:
     if not ids:
         return {}
     return {u.id: u for u in s.scalars(select(User).where(User.id.in_(ids)))}
+
+
+def last_active(s: Session, *, member_ids: Sequence[str]) -> dict[str, datetime]:
+    if not member_ids:
+        return {}
+    stmt = select(MemberActivity.membership_id, MemberActivity.at).where(
+        MemberActivity.membership_id.in_(sorted(set(member_ids))))
+    return {str(m): at for m, at in s.execute(stmt).all()}
+
+
+def note_activity(s: Session, *, member_id: str, at: datetime) -> None:
+    """Record a member's activity (an upsert, safe under concurrent requests; it locks only this row)."""
+    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(MemberActivity).values(membership_id=member_id, at=at)
+    s.execute(stmt.on_conflict_do_update(index_elements=["membership_id"], set_={"at": at}))
 
 
 def roles_of(s: Session, *, member_ids: Sequence[str]) -> dict[str, list[RoleAssignmentRow]]:

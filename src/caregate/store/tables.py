@@ -63,6 +63,20 @@ class Membership(Base):
     created_at: Mapped[datetime]
     activated_at: Mapped[datetime | None]
     status_changed_at: Mapped[datetime | None]
+    access_until: Mapped[datetime | None]  # a temporary member: disabled from then on
+
+
+class MemberActivity(Base):
+    """When a member last made a request in their organisation, to the hour (for access that lapses).
+
+    A table of its own, not a column of `memberships`: writing it locks only this row, so a member's
+    own request never holds a lock that a change of their membership (by someone else, under the
+    organisation's lock) would wait for."""
+
+    __tablename__ = "member_activity"
+
+    membership_id: Mapped[str] = mapped_column(ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime]
 
 
 class RoleAssignmentRow(Base):

@@ -6,7 +6,16 @@ from fastapi import APIRouter, Query, status
 from pydantic import StringConstraints
 
 from caregate.api.deps import CallerDep, Svc, run
-from caregate.api.schemas import InviteIn, ProfileIn, RoleGrantIn, RoleList, RolesIn, StructureIn, TransferIn
+from caregate.api.schemas import (
+    AccessUntilIn,
+    InviteIn,
+    ProfileIn,
+    RoleGrantIn,
+    RoleList,
+    RolesIn,
+    StructureIn,
+    TransferIn,
+)
 from caregate.service import invitations, members
 from caregate.service.members import RoleGrant
 from caregate.service.views import InviteResult, MemberView, Page
@@ -36,7 +45,7 @@ def list_members(org_id: str, svc: Svc, caller: CallerDep,
 def invite(org_id: str, body: InviteIn, svc: Svc, caller: CallerDep) -> InviteResult:
     return run(svc, caller, org_id, invitations.invite, email=body.email, name=body.name, title=body.title,
                grants=grants(body.roles), team_ids=body.team_ids, location_ids=body.location_ids,
-               confirm_charge_cents=body.confirm_charge_cents)
+               confirm_charge_cents=body.confirm_charge_cents, access_until=body.access_until)
 
 
 @router.get("/orgs/{org_id}/members/{member_id}", response_model=MemberView)
@@ -62,6 +71,12 @@ def change_roles(org_id: str, member_id: str, body: RolesIn, svc: Svc, caller: C
 def change_structure(org_id: str, member_id: str, body: StructureIn, svc: Svc, caller: CallerDep) -> MemberView:
     return run(svc, caller, org_id, members.change_structure, member_id=member_id, team_ids=body.team_ids,
                location_ids=body.location_ids)
+
+
+@router.put("/orgs/{org_id}/members/{member_id}/access-until", response_model=MemberView,
+            summary="Make a member temporary (disabled from a date on), or permanent again with null")
+def set_access_until(org_id: str, member_id: str, body: AccessUntilIn, svc: Svc, caller: CallerDep) -> MemberView:
+    return run(svc, caller, org_id, members.set_access_until, member_id=member_id, until=body.until)
 
 
 def _status_route(change: str) -> None:

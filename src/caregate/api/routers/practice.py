@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
+from pydantic import AwareDatetime
 
 from caregate.api.deps import CallerDep, Svc, run
 from caregate.api.schemas_clinical import (
@@ -69,8 +69,8 @@ def delete_template(org_id: str, template_id: str, svc: Svc, caller: CallerDep) 
             summary="The calendar: appointments you may read, optionally between two moments")
 def list_appointments(org_id: str, svc: Svc, caller: CallerDep, limit: Limit = 50, after: After = None,
                       provider_id: QId = None, patient_id: QId = None, status_: QStatus = None,
-                      starts_from: Annotated[datetime | None, Query(alias="from")] = None,
-                      starts_before: Annotated[datetime | None, Query(alias="to")] = None) -> v.ListPage:
+                      starts_from: Annotated[AwareDatetime | None, Query(alias="from")] = None,
+                      starts_before: Annotated[AwareDatetime | None, Query(alias="to")] = None) -> v.ListPage:
     return run(svc, caller, org_id, reading.page, kind_name="appointments", after=after, limit=limit,
                filters={"provider_id": provider_id, "patient_id": patient_id, "status": status_,
                         "starts_from": starts_from, "starts_before": starts_before})
