@@ -80,6 +80,10 @@ def test_everyone_responsible_is_told_and_the_trail_raises_a_critical_alert(clin
         mails = [m for m in repo.outbox(uow.session, to_address=c.owner.email) if m.kind == "break_glass"]
     assert len(mails) == 1 and f"/o/{c.org_id}/emergency/{access['id']}" in mails[0].body
     assert REASON not in mails[0].body and patient not in mails[0].body  # no clinical content in a notice
+    # each of them can open what the notice links to; nobody else can
+    for told_member in (c.owner, c.administrator, c.clinician):
+        assert c.api.ok(c.api.get(told_member, f"break-glass/{access['id']}"))["reason"] == REASON
+    assert c.api.get(c.clinician2, f"break-glass/{access['id']}").status_code == 404
     [event] = events(world, "break_glass.declare")
     assert event.purpose == "break_glass" and event.patient_id == patient and event.after["reason"] == REASON
     alerts = c.api.ok(c.api.get(c.owner, "audit/alerts"))["items"]
@@ -101,8 +105,8 @@ def test_a_different_person_reviews_it(clinic: Any, world: Any) -> None:
     r = c.api.post(c.administrator, url + "/review", {"outcome": "appropriate"})
     assert r.status_code == 403 and r.json()["reasons"][0]["code"] == "forbid:separation-of-duties"
     # members whose roles do not review cannot, and cannot see it either
-    assert c.api.post(c.clinician, url + "/review", {"outcome": "appropriate"}).status_code == 403
-    assert c.api.get(c.clinician, url).status_code == 404
+    assert c.api.post(c.clinician2, url + "/review", {"outcome": "appropriate"}).status_code == 403
+    assert c.api.get(c.clinician2, url).status_code == 404  # not on the patient's care team either
     # an inappropriate finding needs a note
     r = c.api.post(c.owner, url + "/review", {"outcome": "inappropriate"})
     assert r.status_code == 422 and "note" in r.json()["detail"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
@@ -77,3 +78,46 @@ def latest_email(services: Any, to: str, pattern: str) -> str:
     match = re.search(pattern, body)
     assert match, body
     return match.group(0)
+
+
+def error_box(html: str) -> str:
+    """The text of a page's first problems box (`problems_box`)."""
+    return html.split('class="alert alert-error"')[1].split("</div>", maxsplit=1)[0]
+
+
+def assert_csrf_refused(web: Any, services: Any, url: str, data: dict[str, Any], good: str) -> None:
+    """A form posted without its CSRF token, with a wrong one, or from another site is refused, unrecorded."""
+    before = audit_count(services)
+    for token in ({}, {"csrf_token": "x" * 43}):
+        r = web.post(url, data={**data, **token})
+        assert r.status_code == 403 and "Request refused" in r.text
+    r = web.post(url, data={**data, "csrf_token": good}, headers={"origin": "https://evil.example"})
+    assert r.status_code == 403 and "Request refused" in r.text
+    assert audit_count(services) == before
+
+
+@dataclass
+class Clinic:
+    """A patient out of reach: Carol (team A) treats them and owns their session; Colin (team B) cannot read
+    them; Ada administers; Fiona is Front Desk on team B; and the Owner."""
+
+    org_id: str
+    owner: Any
+    admin: Any
+    carol: Any
+    colin: Any
+    fiona: Any
+    patient: str
+    session: str
+
+
+def clinic(world: Any) -> Clinic:
+    org_id, owner = world.org("Harbour Health")
+    team_a, team_b = world.team(org_id, "Team A"), world.team(org_id, "Team B")
+    admin = world.member(org_id, "ada@example.org", roles=("administrator",))
+    carol = world.member(org_id, "carol@example.org", teams=(team_a,))
+    colin = world.member(org_id, "colin@example.org", teams=(team_b,))
+    fiona = world.member(org_id, "fiona@example.org", roles=("front_desk",), teams=(team_b,))
+    patient = world.patient(org_id, care_team=(carol.member_id,), team=team_a)
+    session = world.session(org_id, carol.member_id, team=team_a, patient=patient)
+    return Clinic(org_id, owner, admin, carol, colin, fiona, patient, session)

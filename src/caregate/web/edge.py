@@ -41,6 +41,8 @@ from caregate.service.errors import (
 )
 from caregate.service.views import MeView, OrgView
 from caregate.web import security
+from caregate.web.access_request_offers import AccessRequestOffers, access_request_offers
+from caregate.web.emergency_offers import EmergencyOffers, emergency_offers
 from caregate.web.templating import render
 
 log = structlog.get_logger("caregate.web")
@@ -95,6 +97,8 @@ class Page:
     section: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
     unread: int = 0  # the actor's unread notifications, for the bell in the header
+    emergency: EmergencyOffers = field(default_factory=EmergencyOffers)  # what to offer of break-glass
+    access_requests: AccessRequestOffers = field(default_factory=AccessRequestOffers)  # of just-in-time access
 
     @property
     def fragment(self) -> bool:
@@ -125,7 +129,8 @@ def page(request: Request, org_id: str, section: str = "") -> Iterator[Page]:
         token = caller.token or ""
         flash = security.read_flash(token, request.cookies.get(security.FLASH_COOKIE))
         yield Page(request, uow, caller, actor, me, org, abilities.nav(uow, actor), security.csrf_token(token),
-                   flash, section, unread=sharing.unread(uow, actor))
+                   flash, section, unread=sharing.unread(uow, actor), emergency=emergency_offers(uow, actor),
+                   access_requests=access_request_offers(uow, actor))
 
 
 def with_flash(request: Request, response: Response, message: str, *, token: str | None = None) -> Response:

@@ -20,6 +20,7 @@ NUMBERS = {  # form field -> (section, key, label)
     "absolute_hours": ("sessions", "absolute_hours", "Sessions: maximum length (hours)"),
     "max_concurrent": ("sessions", "max_concurrent", "Sessions: at the same time"),
     "reauth_minutes": ("", "reauth_minutes", "Confirm it is you: window (minutes)"),
+    "inactivity_days": ("", "inactivity_days", "Inactivity: disable members after (days)"),
 }
 CHECKS = {"pw_require_upper": ("password", "require_upper"), "pw_require_lower": ("password", "require_lower"),
           "pw_require_digit": ("password", "require_digit"), "pw_require_symbol": ("password", "require_symbol"),
@@ -81,15 +82,17 @@ def changes_from(values: Mapping[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def readable(problem: str, labels: Mapping[str, str]) -> str:
-    """'password.min_length: Input should be ...' -> 'Passwords: minimum length: should be ...'."""
+def readable(problem: str, labels: Mapping[str, str], *, known: Mapping[str, str] = LABELS) -> str:
+    """'password.min_length: Input should be ...' -> 'Passwords: minimum length: should be ...'.
+
+    `known`: the form's labels by setting path (the security policy's by default)."""
     where, sep, message = problem.partition(": ")
     if not sep:
         return problem
     message = message.removeprefix("Value error, ").replace("Input should be", "should be")
     parts = where.split(".")
-    if where in LABELS:
-        label = LABELS[where]
+    if where in known:
+        label = known[where]
     elif parts[0] == "sessions" and len(parts) == 3 and parts[1] == "role_idle_minutes":
         label = f"Idle timeout for {labels.get(parts[2], parts[2])}"
     elif parts[0] == "role_ip_allowlists" and len(parts) == 2:

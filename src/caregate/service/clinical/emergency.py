@@ -177,12 +177,14 @@ def review(uow: UnitOfWork, actor: Actor, *, access_id: str, outcome: str, note:
 
 
 def get(uow: UnitOfWork, actor: Actor, *, access_id: str) -> v.EmergencyAccessView:
-    """One declaration, for its member and for reviewers (404 for anyone else, as if it did not exist).
+    """One declaration, for its member, for reviewers and for the patient's care team (who were told of
+    it); 404 for anyone else, as if it did not exist.
 
     A reviewer who may read the audit log also gets `reads`: how many audited actions the member took
     on the patient while the access ran."""
     row = _load(uow, actor, access_id)
-    if row.membership_id != actor.member_id and not _may_review(uow, actor):
+    if row.membership_id != actor.member_id and not _may_review(uow, actor) and actor.member_id not in \
+            records.care_teams(uow.session, patient_ids=[row.patient_id]).get(row.patient_id, ()):
         raise NotFound(f"emergency access {access_id} not found in this organisation")
     reads = None
     if check(uow, actor, Action.READ, resources.org_object(Feature.AUDIT, actor.org_id)).allowed:

@@ -13,7 +13,11 @@ from caregate.web.edge import WebRoute, done, page, redirect
 router = APIRouter(route_class=WebRoute, include_in_schema=False)
 Id = Annotated[str, Path(max_length=40, pattern=r"^[A-Za-z0-9_]+$")]
 PAGE_SIZE = 50
-LINKS = {"sessions": "sessions"}  # the kinds of object a notification may point at that have a console page
+# the kinds of object a notification may point at that have a console page, and its button
+LINKS = {"sessions": "sessions", "break_glass": "emergency", "access_review": "access-reviews",
+         "access_request": "access-requests"}
+OPEN = {"sessions": "Open session", "break_glass": "Open emergency access", "access_review": "Open access review",
+        "access_request": "Open access request"}
 
 
 def link(org_id: str, object_type: str | None, object_id: str | None) -> str | None:
@@ -27,12 +31,12 @@ def notifications(request: Request, org_id: Id,
     with page(request, org_id, "notifications") as p:
         listing = sharing.notifications(p.uow, p.actor, after=after, limit=PAGE_SIZE)
         links = {n.id: link(org_id, n.object_type, n.object_id) for n in listing.items}
-        return p.render("notifications.html", listing=listing, links=links, after=after)
+        return p.render("notifications.html", listing=listing, links=links, after=after, open_labels=OPEN)
 
 
 @router.post("/o/{org_id}/notifications/{notification_id}/open")
 def open_notification(request: Request, org_id: Id, notification_id: Id) -> Response:
-    """Mark it read and go where it points (the session shared)."""
+    """Mark it read and go where it points (the session shared, the emergency access to review)."""
     with page(request, org_id, "notifications") as p:
         found = sharing.open_notification(p.uow, p.actor, notification_id=notification_id)
     target = link(org_id, found.object_type, found.object_id)

@@ -1,16 +1,21 @@
-"""Team: members with their roles, teams, locations, status and seat; invite; change roles; status; delete."""
+"""Team: members with their roles, teams, locations, status and seat; invite; change roles; status; delete;
+a member's page with when their access ends (temporary members) and when they were last active."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import Form as FormField
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from caregate.service import abilities, billing, invitations, members, passwords, security, structure
+from caregate.service.abilities import MemberAbilities
 from caregate.service.errors import ConfirmationRequired, Conflict, Forbidden, Invalid, ServiceError
 from caregate.service.views import MemberView
+from caregate.web import refusals
 from caregate.web.edge import Page, WebRoute, done, page
 from caregate.web.forms import grants_from_form, strings, where_value
 
@@ -58,7 +63,8 @@ def team(request: Request, org_id: OrgId, q: Annotated[str, Query(max_length=100
 
 def _invite_form(p: Page, values: dict[str, Any], *, status: int = 200, **extra: Any) -> Response:
     choices = abilities.assignable_roles(p.uow, p.actor)
-    context = {"roles": choices, "values": values, "quote": None, "problems": [], **structure_names(p), **extra}
+    context = {"roles": choices, "values": values, "quote": None, "problems": [], "today": f"{p.uow.now:%Y-%m-%d}",
+               **structure_names(p), **extra}
     template = "team/_invite.html" if p.fragment else "team/invite_page.html"
     return p.render(template, status, **context)
 
@@ -67,14 +73,25 @@ def _invite_form(p: Page, values: dict[str, Any], *, status: int = 200, **extra:
 def invite_form(request: Request, org_id: OrgId) -> Response:
     with page(request, org_id, "team") as p:
         return _invite_form(p, {"email": "", "name": "", "roles": [], "team_ids": [], "location_ids": [],
-                                "where": {}})
+                                "where": {}, "access_until": ""})
 
 
 def _invite_values(form: FormData) -> dict[str, Any]:
     roles = strings(form, "role", 20)
     return {"email": str(form.get("email", ""))[:320], "name": str(form.get("name", ""))[:120],
             "roles": roles, "team_ids": strings(form, "team_id"), "location_ids": strings(form, "location_id"),
-            "where": {r: str(form.get(f"where_{r}", "")) for r in roles}}
+            "where": {r: str(form.get(f"where_{r}", "")) for r in roles},
+            "access_until": str(form.get("access_until", "")).strip()[:40]}
+
+
+def _end_of(typed: str) -> datetime | None:
+    """A day as the date field sends it (YYYY-MM-DD) -> the end of that day, UTC; None when empty."""
+    if not typed:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(typed), time(23, 59, 59), tzinfo=UTC)
+    except ValueError:
+        raise Invalid("enter the last day of access as a date, e.g. 2030-03-31") from None
 
 
 @router.post("/o/{org_id}/team/new")
@@ -83,13 +100,18 @@ def invite(request: Request, org_id: OrgId, form: Form) -> Response:
     values = _invite_values(form)
     step = str(form.get("step", "review"))
     confirm = str(form.get("confirm_charge_cents", ""))
+    try:
+        until = _end_of(values["access_until"])
+    except Invalid as exc:
+        return _review(request, org_id, values, error=exc)
     if step == "send":
         try:
             with page(request, org_id, "team") as p:
                 result = invitations.invite(p.uow, p.actor, email=values["email"], name=values["name"],
                                         grants=grants_from_form(form), team_ids=values["team_ids"],
                                         location_ids=values["location_ids"],
-                                        confirm_charge_cents=int(confirm) if confirm.isdigit() else None)
+                                        confirm_charge_cents=int(confirm) if confirm.isdigit() else None,
+                                        access_until=until)
             return done(request, f"/o/{org_id}/team", f"Invitation sent to {result.member.email}.")
         except ConfirmationRequired as exc:
             return _review(request, org_id, values, quote=exc.extra.get("quote"))
@@ -101,7 +123,8 @@ def invite(request: Request, org_id: OrgId, form: Form) -> Response:
 def _review(request: Request, org_id: str, values: dict[str, Any], *, quote: Any = None,
             error: ServiceError | None = None) -> Response:
     """The form again, with the seat quote for the chosen roles (or what is wrong with them)."""
-    problems = _problems(error) if error else []
+    # the service names the field as the API does; the form calls it the access end date
+    problems = [x.replace("access_until", "an access end date") for x in _problems(error)] if error else []
     with page(request, org_id, "team") as p:
         if quote is None and not problems:
             if not values["roles"]:
@@ -233,3 +256,43 @@ def delete(request: Request, org_id: OrgId, member_id: MemberId) -> Response:
             member = members.get(p.uow, p.actor, member_id=member_id)
             return _delete_page(p, member, status=409 if isinstance(exc, Conflict) else 403, refusal=exc.detail)
 
+
+# --- a member's page: when their access ends, when they were last active -----------------------------
+
+def _member_page(p: Page, member_id: str, *, status: int = 200, problems: list[str] | None = None,
+                 typed: str | None = None) -> Response:
+    """The page; `typed` is the end-date form as sent, when it was not saved."""
+    member = members.get(p.uow, p.actor, member_id=member_id)
+    can = abilities.members(p.uow, p.actor, member_ids=[member.id]).get(member.id, MemberAbilities())
+    until = f"{member.access_until:%Y-%m-%d}" if member.access_until else ""
+    # an end date is a disable on a schedule: offered where Disable is (`members.set_access_until`)
+    return p.render("team/member.html", status, member=member, can=can, problems=problems or [],
+                    until=until if typed is None else typed, today=f"{p.uow.now:%Y-%m-%d}", **structure_names(p))
+
+
+@router.get("/o/{org_id}/team/{member_id}")
+def member_page(request: Request, org_id: OrgId, member_id: MemberId) -> Response:
+    with page(request, org_id, "team") as p:
+        return _member_page(p, member_id)
+
+
+@router.post("/o/{org_id}/team/{member_id}/access-until")
+def access_until(request: Request, org_id: OrgId, member_id: MemberId,
+                 until: Annotated[str, FormField(max_length=40)] = "",
+                 clear: Annotated[str, FormField(max_length=10)] = "") -> Response:
+    """Set the last day of a member's access (they are disabled at its end, UTC), or clear it."""
+    typed = until.strip()
+    try:
+        chosen = None if clear == "yes" else _end_of(typed)
+        if chosen is None and clear != "yes":
+            raise Invalid("choose the last day of access, or remove the end date to make them permanent")
+        with page(request, org_id, "team") as p:
+            view = members.set_access_until(p.uow, p.actor, member_id=member_id, until=chosen)
+    except (Invalid, Conflict, Forbidden) as exc:
+        with page(request, org_id, "team") as p:
+            return _member_page(p, member_id, status=refusals.status(exc), problems=refusals.problems(exc),
+                                typed=typed)
+    who = view.name or view.email
+    message = f"{who} is temporary: their access ends on {view.access_until:%d %b %Y} at " \
+        f"{view.access_until:%H:%M} UTC." if view.access_until else f"{who} is permanent: their access has no end date."
+    return done(request, f"/o/{org_id}/team/{member_id}", message)
