@@ -152,6 +152,8 @@ def test_bad_requests_are_refused_with_a_reason_and_write_nothing(clinic: Any, w
     assert c.api.get(c.owner, "access-requests", status="lost").status_code == 422
     r = c.api.patch(c.owner, "settings", {"access_requests": {"approvals": 4}})
     assert r.status_code == 422
+    assert c.api.ok(c.api.get(c.stranger, "access-requests/policy")) == {"approvals": 1, "max_hours": 72}
+    assert c.api.get(c.inventory, "access-requests/policy").status_code == 403  # neither asks nor approves
     assert rows(world, AccessRequest) == 0
     c.api.ok(ask(c, c.stranger, patient), 201)
     r = ask(c, c.stranger, patient)

@@ -75,7 +75,7 @@ def test_the_page_says_when_a_member_was_last_active(web: Any, world: Any, servi
 @pytest.mark.parametrize(("typed", "status", "words"), [
     ({"until": ""}, 422, "Choose the last day of access, or remove the end date"),
     ({"until": "next week"}, 422, "Enter the last day of access as a date"),
-    ({"until": "2026-11-22"}, 422, "Until must be in the future; to end access now, disable the member"),
+    ({"until": "2026-11-22"}, 422, "The access end date must be in the future; to end access now, disable the member"),
 ])
 def test_a_bad_end_date_is_shown_on_the_page_and_changes_nothing(web: Any, world: Any, services: Any,
                                                                  typed: dict[str, str], status: int,
@@ -153,7 +153,7 @@ def test_an_invitation_may_end_on_a_day(web: Any, world: Any, services: Any) -> 
 
 @pytest.mark.parametrize(("data", "words"), [
     ({"access_until": "soon"}, "Enter the last day of access as a date"),
-    ({"access_until": "2026-01-01"}, "An access end date must be in the future"),
+    ({"access_until": "2026-01-01"}, "The access end date must be in the future"),
     ({"access_until": DAY, "role": "owner"}, "An Owner is never temporary; invite them without an access end date"),
 ])
 def test_a_bad_invitation_end_date_is_shown_and_invites_nobody(web: Any, world: Any, services: Any,

@@ -88,9 +88,9 @@ def invite(uow: UnitOfWork, actor: Actor, *, email: str, name: str = "", grants:
         org.id, teams=team_ids, locations=location_ids, new_rank=max_rank(keys, roles)))
     if access_until is not None:
         if access_until <= uow.now:
-            raise Invalid("access_until must be in the future")
+            raise Invalid("the access end date must be in the future")
         if OWNER in keys:
-            raise Invalid("an Owner is never temporary; invite them without access_until")
+            raise Invalid("an Owner is never temporary; invite them without an access end date")
     user = repo.user_by_email(uow.session, email=email)
     if user is not None and (existing := repo.member_of_user(uow.session, org_id=org.id, user_id=user.id)):
         hint = "restore them instead" if existing.status == "archived" else "change their roles instead"

@@ -299,7 +299,7 @@ def set_access_until(uow: UnitOfWork, actor: Actor, *, member_id: str, until: da
     authorize(uow, actor, Action.DISABLE, target_resource(uow, member, roles, **_owner_attrs(uow, org.id, member)))
     if until is not None:
         if until <= uow.now:
-            raise Invalid("until must be in the future; to end access now, disable the member")
+            raise Invalid("the access end date must be in the future; to end access now, disable the member")
         if OWNER in {r.role_key for r in repo.roles_of(uow.session, member_ids=[member.id])[member.id]}:
             raise Invalid("an Owner is never temporary; remove the Owner role first")
     if member.status not in ("active", "invited"):

@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from caregate.engine import Action, Feature
-from caregate.service import orgs, resources
+from caregate.service import resources
 from caregate.service.actors import Actor
 from caregate.service.authz import check
+from caregate.service.clinical import requests
 from caregate.service.context import UnitOfWork
 from caregate.service.orgs import AccessRequests
 
@@ -34,8 +35,5 @@ def access_request_offers(uow: UnitOfWork, actor: Actor) -> AccessRequestOffers:
 
 
 def request_limits(uow: UnitOfWork, actor: Actor, offers: AccessRequestOffers) -> AccessRequests | None:
-    """The organisation's limits (approvals needed, longest access), to build the form to ask with.
-
-    Only for someone who may ask: `service.clinical.requests` has no reader of its own for them (break-glass
-    has `emergency.policy`), so this reads the settings the use case applies, the way `requests.ask` does."""
-    return orgs.settings_by_id(uow, actor.org_id).access_requests if offers.ask else None
+    """The organisation's limits (approvals needed, longest access), to build the form to ask with."""
+    return requests.policy(uow, actor) if offers.ask else None

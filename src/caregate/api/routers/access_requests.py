@@ -12,6 +12,7 @@ from caregate.api.schemas import Body
 from caregate.api.schemas_clinical import After, Limit
 from caregate.service.clinical import requests
 from caregate.service.clinical import views as v
+from caregate.service.orgs import AccessRequests
 from caregate.service.views import Page
 
 router = APIRouter(tags=["access requests"])
@@ -50,6 +51,12 @@ def list_access_requests(org_id: str, svc: Svc, caller: CallerDep, status: Statu
                          mine: Annotated[bool, Query(description="only your own")] = False,
                          limit: Limit = 50, after: After = None) -> Page[v.AccessRequestView]:
     return run(svc, caller, org_id, requests.page, status=status, mine=mine, limit=limit, after=after)
+
+
+@router.get(R + "/policy", response_model=AccessRequests,
+            summary="How many approvals a request needs, and its longest access (change them in the settings)")
+def access_request_policy(org_id: str, svc: Svc, caller: CallerDep) -> AccessRequests:
+    return run(svc, caller, org_id, requests.policy)
 
 
 @router.get(R + "/{request_id}", response_model=v.AccessRequestView, summary="One access request")

@@ -31,7 +31,7 @@ from caregate.service.clinical.reading import kind as kind_of
 from caregate.service.clinical.reading import load
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Conflict, Invalid, NotFound
-from caregate.service.orgs import settings_by_id
+from caregate.service.orgs import AccessRequests, settings_by_id
 from caregate.service.views import Page
 from caregate.store import records, repo
 from caregate.store.clinical import AccessRequest, AccessRequestApproval, Patient, PatientAccess
@@ -218,4 +218,13 @@ def page(uow: UnitOfWork, actor: Actor, *, status: str | None = None, mine: bool
                                      next_cursor=rows[-1].id if more and rows else None)
 
 
-__all__ = ["STATUSES", "approve", "ask", "cancel", "deny", "get", "page"]
+def policy(uow: UnitOfWork, actor: Actor) -> AccessRequests:
+    """The organisation's limits (approvals needed, longest access), for anyone who may ask or approve."""
+    may = any(check(uow, actor, action, resources.org_object(Feature.PATIENTS, actor.org_id)).allowed
+              for action in (Action.REQUEST, Action.APPROVE))
+    if not may:
+        authorize(uow, actor, Action.READ, resources.org_object(Feature.SETTINGS, actor.org_id))
+    return settings_by_id(uow, actor.org_id).access_requests
+
+
+__all__ = ["STATUSES", "approve", "ask", "cancel", "deny", "get", "page", "policy"]

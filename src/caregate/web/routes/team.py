@@ -123,8 +123,7 @@ def invite(request: Request, org_id: OrgId, form: Form) -> Response:
 def _review(request: Request, org_id: str, values: dict[str, Any], *, quote: Any = None,
             error: ServiceError | None = None) -> Response:
     """The form again, with the seat quote for the chosen roles (or what is wrong with them)."""
-    # the service names the field as the API does; the form calls it the access end date
-    problems = [x.replace("access_until", "an access end date") for x in _problems(error)] if error else []
+    problems = _problems(error) if error else []
     with page(request, org_id, "team") as p:
         if quote is None and not problems:
             if not values["roles"]:
