@@ -145,6 +145,13 @@ class InviteIn(Body):
     access_until: AwareDatetime | None = Field(default=None, description="a temporary member: disabled from then on")
 
 
+class DelegationIn(Body):
+    role: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    until: AwareDatetime = Field(description="when the delegation ends (within 90 days)")
+    team_id: Annotated[str, StringConstraints(max_length=40)] | None = None
+    location_id: Annotated[str, StringConstraints(max_length=40)] | None = None
+
+
 class AccessUntilIn(Body):
     until: AwareDatetime | None = Field(description="disabled from then on; null: no end date")
 

@@ -52,7 +52,7 @@ FEATURE_ACTIONS: Mapping[Feature, frozenset[Action]] = MappingProxyType(
         F.TIME_TRACKING: frozenset({A.READ, A.CREATE, A.EDIT, A.APPROVE}),
         F.MEMBERS: frozenset(
             {A.READ, A.INVITE, A.EDIT, A.CHANGE_ROLE, A.DISABLE, A.ARCHIVE, A.RESTORE, A.DELETE, A.UNLOCK,
-             A.EXPORT, A.REVIEW}  # review: certify or revoke members' access in an access review
+             A.EXPORT, A.REVIEW, A.DELEGATE}  # review: in access reviews; delegate: hand a role over for a while
         ),
         F.ROLES: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE}),
         F.TEAMS: frozenset({A.READ, A.CREATE, A.EDIT, A.DELETE}),
@@ -232,7 +232,9 @@ BUILTIN_ROLES: Mapping[str, Role] = MappingProxyType(
                    *grant(F.APPOINTMENTS, sorted(FEATURE_ACTIONS[F.APPOINTMENTS]), S.ORG),
                    *grant(F.INVOICES, [A.READ], S.ORG),
                    *grant(F.PAYMENTS, [A.READ, A.CREATE, A.PROCESS], S.ORG),
-                   *grant(F.TIME_TRACKING, sorted(FEATURE_ACTIONS[F.TIME_TRACKING]), S.ORG)]),
+                   *grant(F.TIME_TRACKING, sorted(FEATURE_ACTIONS[F.TIME_TRACKING]), S.ORG),
+                   # "acting manager" while away: hand their own role to a colleague for a period
+                   *grant(F.MEMBERS, [A.DELEGATE], S.ORG)]),
             _role(CLINICIAN, "Clinician", 50, STD,
                   "Creates, edits and deletes own sessions, notes, transcripts and documents; own patients, "
                   "calendar, personal templates and video room.",

@@ -158,6 +158,7 @@ FORBIDS: Mapping[Key, tuple[Forbid, ...]] = MappingProxyType(
         **{(F.MEMBERS, a): (rank_of_target, keeps_an_owner) for a in _MEMBER_REMOVALS if a != A.CHANGE_ROLE},
         (F.MEMBERS, A.RESTORE): (rank_of_target,),
         (F.MEMBERS, A.REVIEW): (not_own_access_review,),  # separation of duties in access reviews
+        (F.MEMBERS, A.DELEGATE): (not_own_roles,),  # nobody hands a role to themselves
         **{(f, A.APPROVE): (not_own_request,) for f in (F.REFUNDS, F.CHARGES, F.TIME_TRACKING)},
         (F.REFUNDS, A.PROCESS): (not_own_approval,),
         (F.AUDIT, A.REVIEW): (not_own_request,),  # nobody reviews their own emergency access

@@ -96,6 +96,7 @@ class Action(StrEnum):
     BREAK_GLASS = "break_glass"
     REVIEW = "review"
     REQUEST = "request"
+    DELEGATE = "delegate"
 
 
 class Scope(StrEnum):

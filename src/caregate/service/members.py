@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -19,6 +19,7 @@ from caregate.engine.filters import predicate_for
 from caregate.service import lapse, resources, seats, sessions
 from caregate.service.actors import Actor, max_rank, org_roles, security_of
 from caregate.service.authz import authorize
+from caregate.service.clinical import common
 from caregate.service.context import UnitOfWork
 from caregate.service.errors import Conflict, Invalid, NotFound
 from caregate.service.orgs import settings_of
@@ -58,7 +59,8 @@ def member_views(uow: UnitOfWork, org: Organisation, pairs: Sequence[tuple[Membe
             id=m.id, user_id=u.id, email=u.email, name=u.name, title=m.title, kind=u.kind, status=m.status,
             seat_type=str(seats.seat_type([g.role_key for g in grants], roles)),
             roles=[RoleGrantView(role=g.role_key, label=_label(g.role_key, roles, org), team_id=g.team_id,
-                                 location_id=g.location_id, expires_at=g.expires_at) for g in grants],
+                                 location_id=g.location_id, expires_at=g.expires_at, id=g.id,
+                                 delegated_by=g.delegated_by) for g in grants],
             team_ids=sorted(teams[m.id]), location_ids=sorted(locs[m.id]), profile=m.profile or {},
             created_at=m.created_at, activated_at=m.activated_at, access_until=m.access_until,
             last_active_at=seen.get(m.id)))
@@ -309,6 +311,69 @@ def set_access_until(uow: UnitOfWork, actor: Actor, *, member_id: str, until: da
     uow.record("members.access_until", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
                before={"access_until": before.isoformat() if before else None},
                after={"access_until": until.isoformat() if until else None})
+    return member_views(uow, org, [(member, user)], roles)[0]
+
+
+MAX_DELEGATION_DAYS = 90
+
+
+def delegate(uow: UnitOfWork, actor: Actor, *, member_id: str, role: str, until: datetime,
+             team_id: str | None = None, location_id: str | None = None) -> MemberView:
+    """Hand one of one's own roles to a colleague until a date ("acting manager" while away).
+
+    `members:delegate` (Managers, Administrators, Owners), never to oneself. Only a role the giver holds,
+    with the same team or location limit (or organisation-wide); never the Owner role; at most
+    MAX_DELEGATION_DAYS; never one that would change the colleague's seat (that is a change of roles,
+    and of the bill, for an administrator). The colleague's own roles are untouched, and a change of
+    them by an administrator keeps the delegation until it ends."""
+    org, member, user, roles = load_target(uow, actor, member_id, lock_org=True)
+    decision = authorize(uow, actor, Action.DELEGATE, target_resource(uow, member, roles))
+    if role == OWNER:
+        raise Invalid("the Owner role is never delegated; make a second Owner instead")
+    mine = repo.roles_of(uow.session, member_ids=[actor.member_id])[actor.member_id]
+    if not any(r.role_key == role and (r.team_id, r.location_id) in ((team_id, location_id), (None, None))
+               and (r.expires_at is None or r.expires_at > until) for r in mine):
+        raise Invalid(f"you can only hand over a role you hold, for as long as you hold it: {role!r} "
+                      "(with that team or location) is not yours until then")
+    if until <= uow.now or until > uow.now + timedelta(days=MAX_DELEGATION_DAYS):
+        raise Invalid(f"a delegation ends in the future, within {MAX_DELEGATION_DAYS} days")
+    if member.status != "active":
+        raise Conflict(f"the member is {member.status}; only an active member can act for you")
+    theirs = repo.roles_of(uow.session, member_ids=[member.id])[member.id]
+    if any((r.role_key, r.team_id, r.location_id) == (role, team_id, location_id) for r in theirs):
+        raise Conflict(f"the member already holds {role!r} there")
+    keys = [r.role_key for r in theirs]
+    if seats.seat_type([*keys, role], roles) is not seats.seat_type(keys, roles):
+        raise Invalid(f"{role!r} would give the member a standard seat; an administrator changes their roles instead")
+    row = RoleAssignmentRow(id=new_id("ra"), org_id=org.id, membership_id=member.id, role_key=role, team_id=team_id,
+                            location_id=location_id, expires_at=until, created_at=uow.now,
+                            created_by=actor.member_id, delegated_by=actor.member_id)
+    uow.session.add(row)
+    uow.session.flush()
+    uow.record("members.delegate", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               decision=decision, after={"assignment_id": row.id, "role": role, "team_id": team_id,
+                                         "location_id": location_id, "until": until.isoformat()})
+    common.notify(uow, actor, member, kind="delegation", title=f"You are acting as {_label(role, roles, org)}",
+                  body=f"{actor.email} handed you their role {_label(role, roles, org)} until "
+                       f"{until:%Y-%m-%d %H:%M} UTC.", object_type="members", object_id=member.id,
+                  link=f"/o/{org.id}/team/{member.id}")
+    return member_views(uow, org, [(member, user)], roles)[0]
+
+
+def end_delegation(uow: UnitOfWork, actor: Actor, *, member_id: str, assignment_id: str) -> MemberView:
+    """End a delegation now: the member who handed the role over may, and so may whoever changes roles."""
+    org, member, user, roles = load_target(uow, actor, member_id, lock_org=True)
+    row = next((r for r in repo.roles_of(uow.session, member_ids=[member.id])[member.id]
+                if r.id == assignment_id and r.delegated_by is not None), None)
+    if row is None:
+        raise NotFound(f"delegation {assignment_id} not found on this member")
+    decision = None
+    if row.delegated_by != actor.member_id:
+        decision = authorize(uow, actor, Action.CHANGE_ROLE, target_resource(uow, member, roles))
+    uow.session.delete(row)
+    uow.record("members.end_delegation", org_id=org.id, actor=actor, object_type="members", object_id=member.id,
+               decision=decision, before={"assignment_id": row.id, "role": row.role_key,
+                                          "delegated_by": row.delegated_by})
     return member_views(uow, org, [(member, user)], roles)[0]
 
 

@@ -55,6 +55,8 @@ class RoleGrantView(View):
     team_id: str | None = None
     location_id: str | None = None
     expires_at: datetime | None = None
+    id: str | None = None  # the assignment (to end a delegation)
+    delegated_by: str | None = None  # handed over by this member until `expires_at`
 
 
 class MemberView(View):

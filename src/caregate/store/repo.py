@@ -138,7 +138,9 @@ def locations_of(s: Session, *, member_ids: Sequence[str]) -> dict[str, set[str]
 
 
 def replace_roles(s: Session, *, member_id: str, rows: Sequence[RoleAssignmentRow]) -> None:
-    s.execute(delete(RoleAssignmentRow).where(RoleAssignmentRow.membership_id == member_id))
+    """The member's roles become `rows`; roles delegated to them stay until their end (or until ended)."""
+    s.execute(delete(RoleAssignmentRow).where(RoleAssignmentRow.membership_id == member_id,
+                                              RoleAssignmentRow.delegated_by.is_(None)))
     s.add_all(rows)
 
 

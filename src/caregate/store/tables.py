@@ -93,6 +93,8 @@ class RoleAssignmentRow(Base):
     expires_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     created_by: Mapped[str | None] = mapped_column(ID)
+    # a delegation: the member who handed their role over for a period (`expires_at` is its end)
+    delegated_by: Mapped[str | None] = mapped_column(ID)
 
 
 class CustomRole(Base):

@@ -8,6 +8,7 @@ from pydantic import StringConstraints
 from caregate.api.deps import CallerDep, Svc, run
 from caregate.api.schemas import (
     AccessUntilIn,
+    DelegationIn,
     InviteIn,
     ProfileIn,
     RoleGrantIn,
@@ -77,6 +78,20 @@ def change_structure(org_id: str, member_id: str, body: StructureIn, svc: Svc, c
             summary="Make a member temporary (disabled from a date on), or permanent again with null")
 def set_access_until(org_id: str, member_id: str, body: AccessUntilIn, svc: Svc, caller: CallerDep) -> MemberView:
     return run(svc, caller, org_id, members.set_access_until, member_id=member_id, until=body.until)
+
+
+@router.post("/orgs/{org_id}/members/{member_id}/delegations", response_model=MemberView,
+             status_code=status.HTTP_201_CREATED,
+             summary="Hand one of your roles to this member until a date (\"acting manager\" while you are away)")
+def delegate(org_id: str, member_id: str, body: DelegationIn, svc: Svc, caller: CallerDep) -> MemberView:
+    return run(svc, caller, org_id, members.delegate, member_id=member_id, role=body.role, until=body.until,
+               team_id=body.team_id, location_id=body.location_id)
+
+
+@router.delete("/orgs/{org_id}/members/{member_id}/delegations/{assignment_id}", response_model=MemberView,
+               summary="End a delegation now (the member who handed the role over, or whoever changes roles)")
+def end_delegation(org_id: str, member_id: str, assignment_id: str, svc: Svc, caller: CallerDep) -> MemberView:
+    return run(svc, caller, org_id, members.end_delegation, member_id=member_id, assignment_id=assignment_id)
 
 
 def _status_route(change: str) -> None:
