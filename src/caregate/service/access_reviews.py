@@ -25,7 +25,7 @@ from caregate.service.context import UnitOfWork
 from caregate.service.errors import Conflict, Invalid, NotFound
 from caregate.service.review_views import AccessReviewItemView, AccessReviewView, AccessSnapshot, ReviewCounts
 from caregate.service.views import Page
-from caregate.store import records, repo, reviews_repo
+from caregate.store import repo, reviews_repo
 from caregate.store.ids import new_id
 from caregate.store.reviews import AccessReview, AccessReviewItem
 
@@ -43,11 +43,7 @@ def _authorize(uow: UnitOfWork, actor: Actor) -> Decision:
 
 
 def _load(uow: UnitOfWork, actor: Actor, review_id: str) -> AccessReview:
-    row = records.get(uow.session, AccessReview, org_id=actor.org_id, object_id=review_id) \
-        if 3 <= len(review_id) <= 40 else None
-    if row is None:
-        raise NotFound(f"access review {review_id} not found in this organisation")
-    return row
+    return common.found(uow, actor, AccessReview, review_id, what="access review")
 
 
 def _views(uow: UnitOfWork, rows: Sequence[AccessReview]) -> list[AccessReviewView]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from caregate.engine import Action, Resource, SeatType, Subject
 from caregate.service import mail, seats
@@ -32,6 +33,16 @@ def text(value: str | None, *, limit: int, what: str, required: bool = False) ->
 
 
 MIN_REASON = 10
+T = TypeVar("T")
+
+
+def found(uow: UnitOfWork, actor: Actor, model: type[T], object_id: str, *, what: str, lock: bool = False) -> T:
+    """A row of the actor's organisation by id, or NotFound naming `what` (an implausible id is never looked up)."""
+    row = records.get(uow.session, model, org_id=actor.org_id, object_id=object_id, lock=lock) \
+        if 3 <= len(object_id) <= 40 else None
+    if row is None:
+        raise NotFound(f"{what} {object_id} not found in this organisation")
+    return row
 
 
 def reason(value: str, *, reader: str) -> str:

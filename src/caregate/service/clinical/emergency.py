@@ -70,9 +70,8 @@ def _view(row: PatientAccess, now: datetime, who: dict[str, v.Person], reads: in
 
 
 def _load(uow: UnitOfWork, actor: Actor, access_id: str, *, lock: bool = False) -> PatientAccess:
-    row = records.get(uow.session, PatientAccess, org_id=actor.org_id, object_id=access_id, lock=lock) \
-        if 3 <= len(access_id) <= 40 else None
-    if row is None or row.kind != KIND:
+    row = common.found(uow, actor, PatientAccess, access_id, what="emergency access", lock=lock)
+    if row.kind != KIND:  # explicit or requested access is not an emergency's
         raise NotFound(f"emergency access {access_id} not found in this organisation")
     return row
 

@@ -50,11 +50,7 @@ def _resource(patient: Patient, facts: Facts, requester: str) -> Resource:
 
 
 def _load(uow: UnitOfWork, actor: Actor, request_id: str, *, lock: bool = False) -> AccessRequest:
-    row = records.get(uow.session, AccessRequest, org_id=actor.org_id, object_id=request_id, lock=lock) \
-        if 3 <= len(request_id) <= 40 else None
-    if row is None:
-        raise NotFound(f"access request {request_id} not found in this organisation")
-    return row
+    return common.found(uow, actor, AccessRequest, request_id, what="access request", lock=lock)
 
 
 def _views(uow: UnitOfWork, actor: Actor, rows: list[AccessRequest]) -> list[v.AccessRequestView]:
